@@ -1,0 +1,103 @@
+"""Ellipsoidal areas and geodesic lengths on CGCS2000 (GRS80): the only place gisaudit measures.
+
+Areas: every vertex is projected from the package CRS into a Lambert azimuthal equal-area
+projection *on the GRS80 ellipsoid* centred on the data, and the planar area is taken there.
+That projection is exactly area-preserving on the ellipsoid, so the result is the ellipsoidal
+area (椭球面积) up to the difference between straight edges in the equal-area plane and
+geodesic edges: for survey patches (edges well under 1 km) that is below 1e-7 relative, far
+inside the spec's 0.001 %. It is vectorised (one pyproj call for all vertices), which is what
+makes ellipsoidal areas affordable for a million patches. ``geodesic_area_m2`` is the slow,
+per-polygon ``pyproj.Geod`` reference used by tests.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import shapely
+from pyproj import CRS, Geod, Transformer
+
+GEOD = Geod(ellps="GRS80")
+M2_PER_MU = 10000.0 / 15.0
+M2_PER_HA = 10000.0
+
+
+def to_ha(area_m2: float | np.ndarray) -> float | np.ndarray:
+    """Square metres to hectares."""
+    return area_m2 / M2_PER_HA
+
+
+def to_mu(area_m2: float | np.ndarray) -> float | np.ndarray:
+    """Square metres to 亩 (1 亩 = 10000/15 m²)."""
+    return area_m2 / M2_PER_MU
+
+
+@functools.lru_cache(maxsize=64)
+def _to_lonlat(crs_wkt: str) -> Transformer:
+    return Transformer.from_crs(CRS.from_wkt(crs_wkt), CRS.from_epsg(4490), always_xy=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _to_equal_area(crs_wkt: str, lon0: float, lat0: float) -> Transformer:
+    laea = CRS.from_proj4(f"+proj=laea +lat_0={lat0} +lon_0={lon0} +ellps=GRS80 +units=m +no_defs")
+    return Transformer.from_crs(CRS.from_wkt(crs_wkt), laea, always_xy=True)
+
+
+def _centre_lonlat(geoms: np.ndarray, crs: CRS) -> tuple[float, float]:
+    bounds = shapely.total_bounds(geoms)
+    if not np.all(np.isfinite(bounds)):
+        return 117.0, 39.0
+    x = (bounds[0] + bounds[2]) / 2
+    y = (bounds[1] + bounds[3]) / 2
+    lon, lat = _to_lonlat(crs.to_wkt()).transform(x, y)
+    # rounded so that repeated calls on similar data reuse the cached transformer
+    return round(float(lon), 1), round(float(lat), 1)
+
+
+def ellipsoidal_area_m2(geoms: np.ndarray | shapely.Geometry | list, crs: CRS | str) -> np.ndarray:
+    """Ellipsoidal (CGCS2000/GRS80) area in m² of each geometry given in ``crs``.
+
+    Non-polygonal and empty geometries measure 0.
+    """
+    crs = CRS.from_user_input(crs)
+    arr = np.asarray(geoms, dtype=object).reshape(-1)
+    if arr.size == 0:
+        return np.zeros(0)
+    lon0, lat0 = _centre_lonlat(arr, crs)
+    transformer = _to_equal_area(crs.to_wkt(), lon0, lat0)
+    projected = shapely.transform(
+        arr, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+    )
+    return shapely.area(projected).astype(float)
+
+
+def geodesic_area_m2(geom: shapely.Geometry, crs: CRS | str) -> float:
+    """Reference ellipsoidal area (pyproj.Geod, geodesic edges) of one geometry, in m². Slow."""
+    crs = CRS.from_user_input(crs)
+    tr = _to_lonlat(crs.to_wkt())
+    lonlat = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    area, _ = GEOD.geometry_area_perimeter(shapely.geometry.shape(lonlat))
+    return abs(float(area))
+
+
+def geodesic_length_m(geoms: np.ndarray | shapely.Geometry | list, crs: CRS | str) -> np.ndarray:
+    """Geodesic length in m on GRS80 of each (multi)line geometry given in ``crs``."""
+    crs = CRS.from_user_input(crs)
+    arr = np.asarray(geoms, dtype=object).reshape(-1)
+    out = np.zeros(arr.size)
+    if arr.size == 0:
+        return out
+    tr = _to_lonlat(crs.to_wkt())
+    parts, index = shapely.get_parts(arr, return_index=True)
+    for part, i in zip(parts, index, strict=True):
+        if part is None or part.is_empty:
+            continue
+        if part.geom_type == "Polygon":
+            part = part.exterior
+        coords = shapely.get_coordinates(part)
+        if len(coords) < 2:
+            continue
+        lon, lat = tr.transform(coords[:, 0], coords[:, 1])
+        out[i] += float(GEOD.line_length(lon, lat))
+    return out

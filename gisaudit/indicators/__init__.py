@@ -1,0 +1,1 @@
+"""The indicator system: indicator values, scores, vetoes and grades (YAML-driven)."""

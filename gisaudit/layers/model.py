@@ -1,0 +1,110 @@
+"""In-memory shapes of a loaded data package: what `gisaudit.layers` hands to the analysis.
+
+All geometries are in the package CRS (default EPSG:4527), already validated and repaired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from pyproj import CRS
+
+ZONE_KINDS = ("pbf", "redline", "approvals")
+
+COASTLINE_TYPES: dict[str, str] = {
+    "基岩岸线": "natural",
+    "砂质岸线": "natural",
+    "淤泥质岸线": "natural",
+    "生物岸线": "natural",
+    "人工岸线": "artificial",
+    "河口岸线": "estuary",
+}
+
+
+@dataclass(frozen=True)
+class LandUseVintage:
+    """One land-use vintage (地类图斑 tessellation).
+
+    ``frame`` columns: ``bsm`` (str, 标识码), ``code`` (normalised DLBM, e.g. "1104A"),
+    ``district_code`` (str, from ZLDWDM's first 6 digits, or by location when absent),
+    ``kcxs`` (float, 0 when the layer has no KCXS), ``geometry`` (Polygon/MultiPolygon).
+    """
+
+    vintage: date
+    frame: gpd.GeoDataFrame
+    source: str  # path relative to the package root
+
+
+@dataclass(frozen=True)
+class CoastlineVintage:
+    """Coastline of one vintage. ``frame`` columns: ``coast_type`` (AXLX as given),
+    ``coast_class`` (natural / artificial / estuary), ``geometry`` (LineString/MultiLineString)."""
+
+    vintage: date
+    frame: gpd.GeoDataFrame
+    source: str
+
+
+@dataclass(frozen=True)
+class RasterRef:
+    """A GeoTIFF of one vintage (imagery or classified land cover), checked readable.
+
+    ``classes`` maps raster values to land-class codes (land cover only; empty for imagery).
+    """
+
+    vintage: date
+    path: Path  # absolute
+    source: str  # relative to the package root
+    classes: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuditPackage:
+    """A fully loaded, validated data package.
+
+    - ``districts``: columns ``district_code`` (str, 6 digits), ``name``, ``area_m2``
+      (ellipsoidal), ``geometry``; one row per district, sorted by code.
+    - ``landuse``: sorted by vintage, strictly increasing.
+    - ``zones``: keys among ``pbf``, ``redline``, ``approvals``; each a GeoDataFrame with
+      ``geometry`` (polygons); ``approvals`` also has ``approval_date`` (datetime.date).
+    - ``tenures``: columns ``id`` (str), ``district_code`` (str), ``official``, ``position``,
+      ``start`` (date), ``end`` (date or None = in office).
+    - ``targets``: columns ``district_code`` (str), ``indicator`` (str), ``value`` (float).
+    - ``fingerprints``: sha256 of every input file, keyed by path relative to the root.
+    - ``repaired``: number of invalid geometries repaired with make_valid on load.
+    """
+
+    root: Path
+    name: str
+    crs: CRS
+    districts: gpd.GeoDataFrame
+    landuse: tuple[LandUseVintage, ...]
+    tenures: pd.DataFrame
+    targets: pd.DataFrame
+    zones: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    coastline: tuple[CoastlineVintage, ...] = ()
+    imagery: tuple[RasterRef, ...] = ()
+    landcover: tuple[RasterRef, ...] = ()
+    indicator_system: str = "default"
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    repaired: int = 0
+
+    @property
+    def vintages(self) -> list[date]:
+        """Land-use vintage dates in order."""
+        return [v.vintage for v in self.landuse]
+
+    def landuse_at(self, vintage: date) -> LandUseVintage:
+        """The land-use vintage with this date (KeyError if absent)."""
+        for v in self.landuse:
+            if v.vintage == vintage:
+                return v
+        raise KeyError(vintage)
+
+    def coastline_at(self, vintage: date) -> CoastlineVintage | None:
+        """The coastline of this vintage, or None."""
+        return next((c for c in self.coastline if c.vintage == vintage), None)

@@ -1,0 +1,1 @@
+"""Evaluating tenures: from a loaded package to scorecards, transition matrices and outputs."""

@@ -1,0 +1,44 @@
+"""What one tenure's evaluation produces, in memory: the hand-off to reports and storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class TenureResult:
+    """One tenure's evaluation.
+
+    - ``scorecard``: the scorecard as a JSON-ready dict, valid against
+      ``scorecard.schema.json`` (schema ``gisaudit.scorecard/1``).
+    - ``transitions``: columns ``from_group``, ``to_group``, ``area_ha`` — every non-zero cell
+      of the group transition matrix, diagonal included, sorted by (from_group, to_group).
+    - ``account``: SEEA-style asset account per theme, columns ``theme``, ``name``,
+      ``opening_ha``, ``additions_ha``, ``reductions_ha``, ``closing_ha``.
+    - ``changes``: change polygons (from != to) in the package CRS with columns
+      ``from_code``, ``to_code``, ``from_group``, ``to_group``, ``area_m2`` (ellipsoidal),
+      ``change_vintage`` (date), ``geometry``.
+    - ``district``: one-row GeoDataFrame of the district (package CRS).
+    - ``start_landuse`` / ``end_landuse``: the district's patches at the start and end vintage
+      (columns ``code``, ``geometry``), for theme maps.
+    - ``leads``: GeoDataFrame of leads (empty until the leads engine exists).
+    """
+
+    tenure_id: str
+    district_code: str
+    start_vintage: date
+    end_vintage: date
+    scorecard: dict[str, Any]
+    transitions: pd.DataFrame
+    account: pd.DataFrame
+    changes: gpd.GeoDataFrame
+    district: gpd.GeoDataFrame
+    start_landuse: gpd.GeoDataFrame
+    end_landuse: gpd.GeoDataFrame
+    leads: gpd.GeoDataFrame | None = None
+    extras: dict[str, Any] = field(default_factory=dict)

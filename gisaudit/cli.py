@@ -1,0 +1,194 @@
+"""The `gisaudit` command line (spec section 9): thin over the library, Chinese output."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from gisaudit.errors import GisAuditError
+from gisaudit.progress import ProgressFn
+
+app = typer.Typer(
+    name="gisaudit",
+    help="gisaudit：领导干部自然资源资产离任（任中）审计 GIS 平台",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def progress_bar() -> Iterator[ProgressFn]:
+    """Yield a ProgressFn drawing a rich progress bar (one bar per distinct message)."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def report(message: str, done: int, total: int) -> None:
+            if message not in tasks:
+                tasks[message] = bar.add_task(message, total=total or None)
+            bar.update(tasks[message], completed=done, total=total or None)
+
+        yield report
+
+
+def _run(action: Callable[[], int | None]) -> None:
+    """Run a command body: our errors become a Chinese message and exit 1, never a traceback."""
+    try:
+        code = action() or 0
+    except GisAuditError as exc:
+        err_console.print(f"[bold red]错误：[/]{exc}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err_console.print("[yellow]已中断，未写入不完整的结果。[/]")
+        raise typer.Exit(130) from None
+    except Exception:  # noqa: BLE001 - last line of defence: no traceback for the auditor
+        log = Path(tempfile.gettempdir()) / f"gisaudit-error-{datetime.now():%Y%m%d-%H%M%S}.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        err_console.print(
+            "[bold red]内部错误：[/]程序遇到意外问题，结果未写入。"
+            f"请将日志文件 {log} 发给技术支持。"
+        )
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def sample(
+    directory: Annotated[Path, typer.Argument(help="样例数据包输出目录")],
+    patches: Annotated[int | None, typer.Option(help="每期图斑总数（默认为小样例）")] = None,
+    seed: Annotated[int, typer.Option(help="随机种子（同一种子结果相同）")] = 20181231,
+) -> None:
+    """生成 10 个涉农区的样例数据包（六期三调图斑、管控区、岸线、影像、任期、目标）。"""
+
+    def body() -> None:
+        from gisaudit.sample import DEFAULT_PATCHES, build_sample_package
+
+        with progress_bar() as report:
+            out = build_sample_package(
+                directory, patches=patches or DEFAULT_PATCHES, seed=seed, progress=report
+            )
+        console.print(f"样例数据包已写入：{out}")
+
+    _run(body)
+
+
+@app.command()
+def validate(package: Annotated[Path, typer.Argument(help="数据包目录（含 package.yaml）")]) -> None:
+    """校验数据包：一次列出全部问题；通过时输出各区各期图斑数、地类构成与面积核对。"""
+
+    def body() -> int:
+        from gisaudit.layers.package import validate_package
+
+        with progress_bar() as report:
+            result = validate_package(package, progress=report)
+        console.print(result.render())
+        return 0 if result.ok else 1
+
+    _run(body)
+
+
+@app.command()
+def evaluate(
+    package: Annotated[Path, typer.Argument(help="数据包目录")],
+    out: Annotated[Path, typer.Option("--out", help="结果输出目录")],
+    tenure: Annotated[list[str] | None, typer.Option("--tenure", help="任期编号，可重复")] = None,
+    all_tenures: Annotated[bool, typer.Option("--all", help="评价全部任期")] = False,
+    indicators: Annotated[
+        Path | None, typer.Option("--indicators", help="自定义指标体系 YAML")
+    ] = None,
+) -> None:
+    """评价任期：输出评分卡、转移矩阵、工作簿、报告和汇总表。"""
+
+    def body() -> None:
+        from gisaudit.evaluation import evaluate_package
+        from gisaudit.layers.package import load_package
+
+        if not tenure and not all_tenures:
+            err_console.print("请用 --tenure 指定任期编号，或用 --all 评价全部任期。")
+            raise typer.Exit(1)
+        with progress_bar() as report:
+            pkg = load_package(package, progress=report)
+            results = evaluate_package(
+                pkg, out, tenure_ids=None if all_tenures else list(tenure or []),
+                indicators=indicators, progress=report,
+            )
+        _print_summary(results)
+        console.print(f"评价结果已写入：{out}")
+
+    _run(body)
+
+
+def _print_summary(results: list[Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title="任期评价汇总")
+    for col in ("任期", "区", "职务", "期初", "期末", "总分", "等级", "一票否决"):
+        table.add_column(col)
+    for r in results:
+        card = r.scorecard
+        table.add_row(
+            card["tenure"]["id"], card["district"]["name"], card["tenure"]["position"],
+            card["vintages"]["start"], card["vintages"]["end"], f"{card['total_score']:.1f}",
+            card["grade"], "、".join(card["vetoes"]) or "无",
+        )
+    console.print(table)
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="演示工作目录")] = Path("demo"),
+    port: Annotated[int, typer.Option(help="地图服务端口")] = 8000,
+) -> None:
+    """演示：生成样例数据包（如缺失）、评价全部任期并输出结果。"""
+
+    def body() -> None:
+        from gisaudit.evaluation import evaluate_package
+        from gisaudit.layers.package import load_package
+        from gisaudit.sample import DEFAULT_PATCHES, build_sample_package
+
+        pkg_dir = directory / "package"
+        with progress_bar() as report:
+            if not (pkg_dir / "package.yaml").exists():
+                build_sample_package(pkg_dir, patches=DEFAULT_PATCHES, progress=report)
+            pkg = load_package(pkg_dir, progress=report)
+            results = evaluate_package(pkg, directory / "results", progress=report)
+        _print_summary(results)
+        console.print(f"样例数据包：{pkg_dir}")
+        console.print(f"评价结果：{directory / 'results'}（每个任期一个文件夹，summary.csv 为汇总）")
+        console.print(
+            f"地图服务（端口 {port}）尚未实现：见 issue #5/#6；请打开各任期文件夹中的 report.html。"
+        )
+
+    _run(body)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    logging.basicConfig(level=logging.WARNING)
+    if sys.stdout.encoding and sys.stdout.encoding.lower() not in ("utf-8", "utf8"):
+        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+    app()
+
+
+if __name__ == "__main__":
+    main()

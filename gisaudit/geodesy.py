@@ -51,6 +51,11 @@ def _centre_lonlat(geoms: np.ndarray, crs: CRS) -> tuple[float, float]:
     x = (bounds[0] + bounds[2]) / 2
     y = (bounds[1] + bounds[3]) / 2
     lon, lat = _to_lonlat(crs.to_wkt()).transform(x, y)
+    if not (np.isfinite(lon) and np.isfinite(lat)):
+        aou = crs.area_of_use
+        if aou is None:
+            return 117.0, 39.0
+        lon, lat = (aou.west + aou.east) / 2, (aou.south + aou.north) / 2
     # rounded so that repeated calls on similar data reuse the cached transformer
     return round(float(lon), 1), round(float(lat), 1)
 

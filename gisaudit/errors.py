@@ -92,3 +92,15 @@ class StorageError(GisAuditError):
     """The database could not be read or written."""
 
     code = "storage_error"
+
+
+class WorkflowError(GisAuditError):
+    """A lead state change the workflow does not allow (or lacks its reason or deadline)."""
+
+    code = "workflow_refused"
+
+
+class StaleUpdateError(GisAuditError):
+    """Someone else changed the record since it was read (optimistic concurrency)."""
+
+    code = "stale_update"

@@ -132,7 +132,9 @@ def _expand_theme(
     return frozenset(codes - removed)
 
 
-def class_table_from_dict(data: dict[str, Any], source: str = "land_classes.yaml") -> LandClassTable:
+def class_table_from_dict(
+    data: dict[str, Any], source: str = "land_classes.yaml"
+) -> LandClassTable:
     """Build a LandClassTable from the parsed YAML mapping."""
     try:
         group_names = {str(k): str(v) for k, v in data["groups"].items()}

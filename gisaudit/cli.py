@@ -55,6 +55,8 @@ def _run(action: Callable[[], int | None]) -> None:
     """Run a command body: our errors become a Chinese message and exit 1, never a traceback."""
     try:
         code = action() or 0
+    except typer.Exit:
+        raise
     except GisAuditError as exc:
         err_console.print(f"[bold red]错误：[/]{exc}")
         raise typer.Exit(1) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import functools
 from contextlib import ExitStack
 from importlib import resources
@@ -23,12 +24,20 @@ def cjk_font_path() -> Path:
     return Path(_files.enter_context(resources.as_file(ref)))
 
 
+FAMILY = "gisaudit CJK"
+
+
 @functools.cache
 def cjk_font_family() -> str:
-    """Register the shipped CJK font with matplotlib and return its family name."""
-    path = cjk_font_path()
-    font_manager.fontManager.addfont(str(path))
-    return font_manager.FontProperties(fname=str(path)).get_name()
+    """Register the shipped CJK font with matplotlib under its own family name; return the name.
+
+    The family is unique to gisaudit, so matplotlib always draws with the shipped file even
+    where the same font (or another CJK font) is installed on the system.
+    """
+    path = str(cjk_font_path())
+    entry = font_manager.ttfFontProperty(font_manager.get_font(path))
+    font_manager.fontManager.ttflist.append(dataclasses.replace(entry, name=FAMILY))
+    return FAMILY
 
 
 def mpl_rc() -> dict[str, Any]:

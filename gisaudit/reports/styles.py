@@ -24,6 +24,7 @@ class ReportStyle:
     coastline_labels: dict[str, str]
     transition_colours: tuple[str, ...]
     other_change: str
+    internal_change: str
     matrix_heat: tuple[str, ...]
     matrix_diagonal: str
 
@@ -54,6 +55,7 @@ def default_style() -> ReportStyle:
             coastline_labels={str(k): str(v) for k, v in data["coastline_labels"].items()},
             transition_colours=tuple(str(c) for c in data["transition_colours"]),
             other_change=str(data["other_change"]),
+            internal_change=str(data["internal_change"]),
             matrix_heat=tuple(str(c) for c in data["matrix_heat"]),
             matrix_diagonal=str(data["matrix_diagonal"]),
         )

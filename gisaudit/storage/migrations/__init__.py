@@ -1,0 +1,1 @@
+"""Alembic migrations of the gisaudit database, shipped inside the package."""

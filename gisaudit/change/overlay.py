@@ -50,10 +50,9 @@ def polygonal(geoms: np.ndarray) -> np.ndarray:
         parts, sub = shapely.get_parts(parts, return_index=True)
         index = index[sub]
         keep = shapely.get_type_id(parts) == 3
-        polys = shapely.multipolygons(parts[keep], indices=index[keep]) if keep.any() else []
         fixed = np.full(mixed.size, shapely.Polygon(), dtype=object)
         if keep.any():
-            fixed[np.unique(index[keep])] = polys
+            shapely.multipolygons(parts[keep], indices=index[keep], out=fixed)
         out[mixed] = fixed
     nonpoly = ~np.isin(shapely.get_type_id(out), (3, 6))
     out[nonpoly] = shapely.Polygon()
@@ -72,7 +71,7 @@ def clip_to_district(frame: gpd.GeoDataFrame, district: shapely.Geometry) -> gpd
     sub = frame.iloc[idx]
     geoms = sub.geometry.to_numpy()
     shapely.prepare(district)
-    inside = shapely.covered_by(geoms, district)
+    inside = shapely.covers(district, geoms)  # the prepared district is the first argument
     geoms = geoms.copy()
     if (~inside).any():
         geoms[~inside] = polygonal(_safe_intersection(geoms[~inside], district))
@@ -146,8 +145,10 @@ def overlay_tessellations(
 def overlay_district(
     start: gpd.GeoDataFrame, end: gpd.GeoDataFrame, district: shapely.Geometry, crs: CRS | str
 ) -> gpd.GeoDataFrame:
-    """Clip both vintages to ``district`` and overlay them (pieces as in ``overlay_tessellations``)."""
-    return overlay_tessellations(clip_to_district(start, district), clip_to_district(end, district), crs)
+    """Clip both vintages to ``district`` and overlay them (see ``overlay_tessellations``)."""
+    return overlay_tessellations(
+        clip_to_district(start, district), clip_to_district(end, district), crs
+    )
 
 
 def _safe_intersection(a: np.ndarray, b: np.ndarray | shapely.Geometry) -> np.ndarray:
@@ -158,7 +159,8 @@ def _safe_intersection(a: np.ndarray, b: np.ndarray | shapely.Geometry) -> np.nd
             return shapely.intersection(shapely.make_valid(a), shapely.make_valid(b))
         except GEOSException as exc:
             raise AnalysisError(
-                f"叠加分析失败（几何拓扑错误：{exc}）。请先运行 gisaudit validate 检查并修复图斑几何。"
+                f"叠加分析失败（几何拓扑错误：{exc}）。"
+                "请先运行 gisaudit validate 检查并修复图斑几何。"
             ) from exc
 
 

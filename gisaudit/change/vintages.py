@@ -32,14 +32,16 @@ def select_vintages(
     Start: the latest vintage on or before ``start`` (the earliest, with a note, when none
     precedes it). End: the latest on or before ``end``; in office, the latest of all.
 
-    >>> d = date
-    >>> s = select_vintages([d(2018, 12, 31), d(2020, 12, 31), d(2023, 12, 31)], d(2019, 3, 1), None)
+    >>> vs = [date(2018, 12, 31), date(2020, 12, 31), date(2023, 12, 31)]
+    >>> s = select_vintages(vs, date(2019, 3, 1), None)
     >>> (s.start.year, s.end.year, [v.year for v in s.intermediate])
     (2018, 2023, [2020])
     """
     ordered = sorted(set(vintages))
     if not ordered:
-        raise InputError(f"数据包中没有{what}年度数据，无法评价任期。请在 package.yaml 中登记至少两期数据。")
+        raise InputError(
+            f"数据包中没有{what}年度数据，无法评价任期。请在 package.yaml 中登记至少两期数据。"
+        )
     notes: list[str] = []
     before_start = [v for v in ordered if v <= start]
     if before_start:

@@ -1,0 +1,195 @@
+"""One district's change between two vintages: overlay pieces plus the zones, ready to query."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from gisaudit.change import transitions as tr
+from gisaudit.change.dating import date_changes
+from gisaudit.change.overlay import clip_to_district, overlay_tessellations, polygonal
+from gisaudit.change.vintages import VintageSelection
+from gisaudit.errors import InputError
+from gisaudit.geodesy import ellipsoidal_area_m2, to_ha
+from gisaudit.layers.classes import LandClassTable, default_class_table
+from gisaudit.layers.model import AuditPackage
+
+
+@dataclass
+class ChangeSet:
+    """The change in one district from ``start`` to ``end``.
+
+    ``pieces``: overlay pieces (see ``gisaudit.change.overlay``) plus ``change_vintage``.
+    ``zones``: zone kind -> the zone's polygons inside the district (approvals: only those
+    approved on or before the end vintage); a kind absent from the package is absent here.
+    Area methods return m²; ``zone``/``inside`` restrict to inside or outside a zone.
+    """
+
+    district_code: str
+    district: shapely.Geometry
+    district_area_m2: float
+    crs: CRS
+    start: date
+    end: date
+    pieces: gpd.GeoDataFrame
+    start_patches: gpd.GeoDataFrame
+    end_patches: gpd.GeoDataFrame
+    zones: dict[str, shapely.Geometry]
+    table: LandClassTable = field(default_factory=default_class_table)
+    _zone_area: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def split(self) -> pd.DataFrame:
+        """Ridge split of the pieces (``gisaudit.change.transitions.ridge_split``)."""
+        return tr.ridge_split(self.pieces)
+
+    @property
+    def covered_m2(self) -> float:
+        """Total area of the pieces (where both vintages cover the district), m²."""
+        return float(self.pieces["area_m2"].sum())
+
+    def zone_area_m2(self, zone: str) -> np.ndarray:
+        """Area in m² of each piece inside ``zone`` (KeyError if the zone is missing)."""
+        if zone not in self._zone_area:
+            self._zone_area[zone] = _area_inside(self.pieces, self.zones[zone], self.crs)
+        return self._zone_area[zone]
+
+    def base_m2(self, zone: str | None = None, inside: bool = True) -> np.ndarray:
+        """Area of each piece to count: whole, inside ``zone`` or outside it (m²)."""
+        whole = self.pieces["area_m2"].to_numpy(dtype=float)
+        if zone is None:
+            return whole
+        within = self.zone_area_m2(zone)
+        return within if inside else np.maximum(whole - within, 0.0)
+
+    def theme_area_m2(
+        self, selector: str, side: str, zone: str | None = None, inside: bool = True
+    ) -> float:
+        """Area of a theme at the start (``side="from"``) or end (``"to"``), m²."""
+        return tr.theme_area_m2(self.split, self.base_m2(zone, inside), selector, side, self.table)
+
+    def transition_area_m2(
+        self, from_selector: str, to_selector: str, zone: str | None = None, inside: bool = True
+    ) -> float:
+        """Area that is ``from_selector`` at the start and ``to_selector`` at the end, m²."""
+        return tr.transition_area_m2(
+            self.split, self.base_m2(zone, inside), from_selector, to_selector, self.table
+        )
+
+    def transition_matrix(self) -> pd.DataFrame:
+        """Group transition matrix (``from_group``, ``to_group``, ``area_ha``), non-zero cells."""
+        return tr.transition_matrix(self.split, self.base_m2(), self.table)
+
+    def theme_areas_ha(self, side: str) -> dict[str, float]:
+        """Area of every theme of the class table on one side, ha."""
+        return {t: float(to_ha(self.theme_area_m2(t, side))) for t in self.table.themes}
+
+    def changes(self) -> gpd.GeoDataFrame:
+        """Changed pieces (code differs) with groups, ``area_m2`` and ``change_vintage``."""
+        changed = self.pieces[self.pieces["from_code"] != self.pieces["to_code"]]
+        return gpd.GeoDataFrame(
+            {
+                "from_code": changed["from_code"].astype(str).to_numpy(),
+                "to_code": changed["to_code"].astype(str).to_numpy(),
+                "from_group": self.table.groups_of(changed["from_code"].astype(str)).to_numpy(),
+                "to_group": self.table.groups_of(changed["to_code"].astype(str)).to_numpy(),
+                "area_m2": changed["area_m2"].to_numpy(dtype=float),
+                "change_vintage": changed["change_vintage"].to_numpy(),
+            },
+            geometry=changed.geometry.to_numpy(),
+            crs=self.crs,
+        )
+
+
+def build_changeset(
+    package: AuditPackage,
+    district_code: str,
+    selection: VintageSelection,
+    table: LandClassTable | None = None,
+) -> ChangeSet:
+    """Overlay the start and end vintages inside one district and date the changes."""
+    table = table or default_class_table()
+    row = package.districts[package.districts["district_code"] == district_code]
+    if row.empty:
+        raise InputError(f"数据包中没有行政区 {district_code}，请检查区划图层或任期表。")
+    district = row.geometry.iloc[0]
+    crs = CRS.from_user_input(package.crs)
+    area = (
+        float(row["area_m2"].iloc[0])
+        if "area_m2" in row.columns
+        else float(ellipsoidal_area_m2([district], crs)[0])
+    )
+    start_patches = clip_to_district(package.landuse_at(selection.start).frame, district)
+    end_patches = clip_to_district(package.landuse_at(selection.end).frame, district)
+    for vintage, patches in ((selection.start, start_patches), (selection.end, end_patches)):
+        if len(patches) == 0:
+            raise InputError(
+                f"行政区 {district_code} 在 {vintage.isoformat()} 的土地利用数据中没有地类图斑，"
+                "无法评价。请检查该期数据是否覆盖本区。"
+            )
+    pieces = overlay_tessellations(start_patches, end_patches, crs)
+    middle = [
+        (v, clip_to_district(package.landuse_at(v).frame, district)) for v in selection.intermediate
+    ]
+    pieces["change_vintage"] = date_changes(pieces, selection.end, middle, table)
+    zones = {
+        kind: _zone_in_district(frame, district, kind, selection.end)
+        for kind, frame in package.zones.items()
+    }
+    return ChangeSet(
+        district_code=district_code,
+        district=district,
+        district_area_m2=area,
+        crs=crs,
+        start=selection.start,
+        end=selection.end,
+        pieces=pieces,
+        start_patches=start_patches,
+        end_patches=end_patches,
+        zones=zones,
+        table=table,
+    )
+
+
+def _zone_in_district(
+    frame: gpd.GeoDataFrame, district: shapely.Geometry, kind: str, end: date
+) -> shapely.Geometry:
+    if kind == "approvals" and "approval_date" in frame.columns and len(frame):
+        dates = pd.to_datetime(frame["approval_date"], errors="coerce").dt.date
+        frame = frame[(dates <= end).fillna(False).to_numpy(dtype=bool)]
+    if len(frame) == 0:
+        return shapely.Polygon()
+    idx = frame.sindex.query(district, predicate="intersects")
+    if len(idx) == 0:
+        return shapely.Polygon()
+    union = shapely.union_all(polygonal(frame.geometry.to_numpy()[idx]))
+    return shapely.union_all(polygonal(np.array([shapely.intersection(union, district)])))
+
+
+def _area_inside(pieces: gpd.GeoDataFrame, zone: shapely.Geometry, crs: CRS) -> np.ndarray:
+    """Ellipsoidal area (m²) of each piece inside ``zone`` (a union: its parts do not overlap)."""
+    out = np.zeros(len(pieces))
+    if zone.is_empty or len(pieces) == 0:
+        return out
+    geoms = pieces.geometry.to_numpy()
+    parts = shapely.get_parts(zone)
+    shapely.prepare(parts)  # the (possibly huge) zone parts are the prepared side of each test
+    hits = pieces.sindex.query(parts, predicate="intersects")  # [part, piece]
+    if hits.shape[1] == 0:
+        return out
+    part, piece = hits
+    covered = shapely.covers(parts[part], geoms[piece])
+    whole = pieces["area_m2"].to_numpy(dtype=float)
+    np.add.at(out, piece[covered], whole[piece[covered]])
+    partial = ~covered
+    if partial.any():
+        inter = polygonal(shapely.intersection(geoms[piece[partial]], parts[part[partial]]))
+        np.add.at(out, piece[partial], ellipsoidal_area_m2(inter, crs))
+    return np.minimum(out, whole)

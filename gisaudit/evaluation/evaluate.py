@@ -1,0 +1,191 @@
+"""Evaluating tenures: vintages, change, indicators and the scorecard of each tenure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from gisaudit.change.accounts import asset_account
+from gisaudit.change.changeset import ChangeSet, build_changeset
+from gisaudit.change.coastline import coastline_lengths_km
+from gisaudit.change.raster import MatrixComparison, compare_matrices, raster_transition_matrix
+from gisaudit.change.vintages import VintageSelection, select_vintages
+from gisaudit.errors import InputError
+from gisaudit.evaluation.result import TenureResult
+from gisaudit.evaluation.scorecard import as_date, build_scorecard, iso
+from gisaudit.geodesy import to_ha
+from gisaudit.indicators.config import IndicatorSystem
+from gisaudit.indicators.engine import evaluate_indicators
+from gisaudit.indicators.formulas import IndicatorContext
+from gisaudit.layers.model import AuditPackage
+
+
+@dataclass
+class EvaluationCache:
+    """Work shared between tenures of one package: overlays keyed by (district, start, end)
+    vintage, coastline lengths keyed by (district, coastline vintage)."""
+
+    changesets: dict[tuple[str, date, date], ChangeSet] = field(default_factory=dict)
+    coastlines: dict[tuple[str, date], dict[str, float]] = field(default_factory=dict)
+    raster_checks: dict[tuple[str, date, date], MatrixComparison | None] = field(
+        default_factory=dict
+    )
+
+
+def tenure_row(package: AuditPackage, tenure_id: str) -> dict[str, Any]:
+    """The tenure's row as a dict (InputError when the id is unknown)."""
+    rows = package.tenures[package.tenures["id"].astype(str) == str(tenure_id)]
+    if rows.empty:
+        known = "、".join(package.tenures["id"].astype(str).head(20))
+        raise InputError(
+            f"任期表中没有编号为 {tenure_id} 的任期（现有：{known}）。请检查 --tenure 参数。"
+        )
+    return rows.iloc[0].to_dict()
+
+
+def evaluate_tenure(
+    package: AuditPackage,
+    tenure_id: str,
+    system: IndicatorSystem,
+    *,
+    cache: EvaluationCache | None = None,
+) -> TenureResult:
+    """Evaluate one tenure: vintages, overlay, indicators, scorecard (areas in ha)."""
+    cache = cache if cache is not None else EvaluationCache()
+    row = tenure_row(package, tenure_id)
+    code = str(row["district_code"])
+    start = as_date(row["start"])
+    end_text = iso(row.get("end"))
+    end = as_date(end_text) if end_text else None
+    selection = select_vintages(package.vintages, start, end)
+
+    key = (code, selection.start, selection.end)
+    if key not in cache.changesets:
+        cache.changesets[key] = build_changeset(package, code, selection)
+    changes = cache.changesets[key]
+
+    notes: list[str] = []
+    coast_start, coast_end = _coastlines(package, code, changes, start, end, cache, notes)
+    if changes.district_area_m2 > 0:
+        cover = changes.covered_m2 / changes.district_area_m2
+        if abs(cover - 1) > 1e-5:
+            notes.append(
+                f"两期地类图斑共同覆盖辖区面积的 {100 * cover:.4f}%（未覆盖部分不计入转移矩阵）。"
+            )
+    targets = package.targets[package.targets["district_code"].astype(str) == code]
+    ctx = IndicatorContext(
+        changes=changes,
+        coast_start=coast_start,
+        coast_end=coast_end,
+        targets={str(r.indicator): float(r.value) for r in targets.itertuples(index=False)},
+    )
+    summary = evaluate_indicators(system, ctx)
+    matrix = changes.transition_matrix()
+    district_row = package.districts[package.districts["district_code"] == code]
+    coast_km = None
+    if coast_start is not None or coast_end is not None:
+        blank = dict.fromkeys(("natural", "artificial", "estuary"), 0.0)
+        if sum((coast_start or blank).values()) + sum((coast_end or blank).values()) > 0:
+            coast_km = {"start": coast_start or blank, "end": coast_end or blank}
+    card = build_scorecard(
+        system=system,
+        tenure={
+            "id": str(row["id"]),
+            "district_code": code,
+            "official": str(row.get("official", "")),
+            "position": str(row.get("position", "")),
+            "start": start.isoformat(),
+            "end": end.isoformat() if end else None,
+        },
+        district={
+            "code": code,
+            "name": district_name(package, code),
+            "area_ha": float(to_ha(changes.district_area_m2)),
+        },
+        selection=selection,
+        notes=notes,
+        summary=summary,
+        areas_start=changes.theme_areas_ha("from"),
+        areas_end=changes.theme_areas_ha("to"),
+        matrix=matrix,
+        coastline_km=coast_km,
+    )
+    return TenureResult(
+        tenure_id=str(row["id"]),
+        district_code=code,
+        start_vintage=selection.start,
+        end_vintage=selection.end,
+        scorecard=card,
+        transitions=matrix,
+        account=asset_account(changes),
+        changes=changes.changes(),
+        district=gpd.GeoDataFrame(district_row.reset_index(drop=True), crs=package.crs),
+        start_landuse=changes.start_patches[["code", "geometry"]].copy(),
+        end_landuse=changes.end_patches[["code", "geometry"]].copy(),
+        leads=gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=package.crs)),
+        extras={
+            "changeset": changes,
+            "selection": selection,
+            "indicator_system": system,
+            "raster_comparison": _raster_check(package, changes, matrix, cache),
+        },
+    )
+
+
+def _coastlines(
+    package: AuditPackage,
+    code: str,
+    changes: ChangeSet,
+    start: date,
+    end: date | None,
+    cache: EvaluationCache,
+    notes: list[str],
+) -> tuple[dict[str, float] | None, dict[str, float] | None]:
+    if not package.coastline:
+        return None, None
+    sel: VintageSelection = select_vintages(
+        [c.vintage for c in package.coastline], start, end, what="岸线"
+    )
+    out = []
+    for vintage in (sel.start, sel.end):
+        if (code, vintage) not in cache.coastlines:
+            layer = package.coastline_at(vintage)
+            frame = layer.frame if layer is not None else gpd.GeoDataFrame(geometry=[])
+            cache.coastlines[(code, vintage)] = coastline_lengths_km(
+                frame, changes.district, changes.crs
+            )
+        out.append(dict(cache.coastlines[(code, vintage)]))
+    if sum(out[0].values()) + sum(out[1].values()) > 0:  # notes only where there is coast
+        if (sel.start, sel.end) != (changes.start, changes.end):
+            notes.append(f"岸线采用 {sel.start.isoformat()} 与 {sel.end.isoformat()} 两期数据。")
+        notes.extend(n for n in sel.notes if n not in notes)
+    return out[0], out[1]
+
+
+def _raster_check(
+    package: AuditPackage, changes: ChangeSet, matrix: pd.DataFrame, cache: EvaluationCache
+) -> MatrixComparison | None:
+    """Raster vs vector transition matrix where land-cover rasters exist for both vintages."""
+    key = (changes.district_code, changes.start, changes.end)
+    if key not in cache.raster_checks:
+        rasters = {r.vintage: r for r in package.landcover}
+        a, b = rasters.get(changes.start), rasters.get(changes.end)
+        cache.raster_checks[key] = (
+            compare_matrices(
+                matrix,
+                raster_transition_matrix(a, b, changes.district, changes.crs, changes.table),
+            )
+            if a is not None and b is not None and changes.start != changes.end
+            else None
+        )
+    return cache.raster_checks[key]
+
+
+def district_name(package: AuditPackage, code: str) -> str:
+    """The district's Chinese name (its code when the package has no name)."""
+    rows = package.districts[package.districts["district_code"] == code]
+    return str(rows["name"].iloc[0]) if "name" in rows and not rows.empty else code

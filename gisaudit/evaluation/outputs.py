@@ -1,0 +1,148 @@
+"""Evaluating a whole package and writing its outputs atomically.
+
+Per tenure, ``writers`` write into ``<out>/<tenure id>/``; the defaults write
+``scorecard.json`` and ``transitions.csv``. The xlsx workbook, the printable report and the
+leads files are written by other modules through the same hook: pass
+``writers=[*DEFAULT_WRITERS, write_xlsx, write_report]`` (each a ``TenureWriter``).
+Everything is written into a temporary folder beside ``out_dir`` and moved into place only
+when every tenure succeeded, so a failure writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from gisaudit.errors import InputError
+from gisaudit.evaluation.evaluate import EvaluationCache, district_name, evaluate_tenure
+from gisaudit.evaluation.result import TenureResult
+from gisaudit.evaluation.scorecard import validate_scorecard
+from gisaudit.indicators.config import IndicatorSystem, load_indicator_system
+from gisaudit.layers.model import AuditPackage
+from gisaudit.progress import ProgressFn, no_progress
+
+TenureWriter = Callable[[TenureResult, Path], None]
+SUMMARY_COLUMNS = [
+    "tenure_id",
+    "district_code",
+    "district_name",
+    "official",
+    "position",
+    "start_vintage",
+    "end_vintage",
+    "total_score",
+    "grade",
+    "vetoes",
+]
+_BAD_ID = re.compile(r'[\\/:*?"<>|\x00-\x1f]|^\.{1,2}$|^$')
+
+
+def write_scorecard_json(result: TenureResult, folder: Path) -> None:
+    """``scorecard.json`` (UTF-8, Chinese kept as is)."""
+    text = json.dumps(result.scorecard, ensure_ascii=False, indent=2)
+    (folder / "scorecard.json").write_text(text + "\n", encoding="utf-8")
+
+
+def write_transitions_csv(result: TenureResult, folder: Path) -> None:
+    """``transitions.csv``: from_group, to_group, area_ha."""
+    cols = ["from_group", "to_group", "area_ha"]
+    result.transitions[cols].to_csv(folder / "transitions.csv", index=False, encoding="utf-8")
+
+
+DEFAULT_WRITERS: tuple[TenureWriter, ...] = (write_scorecard_json, write_transitions_csv)
+
+
+def resolve_system(package: AuditPackage, indicators: Path | None) -> IndicatorSystem:
+    """The indicator system: ``indicators`` if given, else the package's (default or a path)."""
+    if indicators is not None:
+        return load_indicator_system(indicators)
+    chosen = package.indicator_system or "default"
+    if chosen in ("default", "tianjin-2025"):
+        return load_indicator_system(None)
+    path = Path(chosen)
+    return load_indicator_system(path if path.is_absolute() else package.root / path)
+
+
+def evaluate_package(
+    package: AuditPackage,
+    out_dir: Path,
+    tenure_ids: list[str] | None = None,
+    indicators: Path | None = None,
+    progress: ProgressFn | None = None,
+    writers: Sequence[TenureWriter] | None = None,
+) -> list[TenureResult]:
+    """Evaluate tenures (default: all) and write their outputs and ``summary.csv``.
+
+    Overlays are shared between tenures with the same district and vintages. Raises
+    InputError / ConfigError (Chinese messages) for unknown tenures or a bad indicator file.
+    """
+    progress = progress or no_progress
+    writers = DEFAULT_WRITERS if writers is None else tuple(writers)
+    system = resolve_system(package, indicators)
+    ids = [str(t) for t in (tenure_ids or package.tenures["id"].astype(str).tolist())]
+    bad = [t for t in ids if _BAD_ID.search(t)]
+    if bad:
+        raise InputError(
+            f"任期编号不能用作文件夹名：{'、'.join(bad)}。请修改 tenures.csv 中的 id。"
+        )
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    cache = EvaluationCache()
+    results: list[TenureResult] = []
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        for i, tid in enumerate(ids):
+            progress(f"评价任期 {tid}", i, len(ids))
+            result = evaluate_tenure(package, tid, system, cache=cache)
+            validate_scorecard(result.scorecard)
+            folder = tmp / tid
+            folder.mkdir()
+            for write in writers:
+                write(result, folder)
+            results.append(result)
+        _write_summary(package, results, tmp / "summary.csv")
+        progress("写出结果", len(ids), len(ids))
+        _move_into_place(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return results
+
+
+def _write_summary(package: AuditPackage, results: list[TenureResult], path: Path) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(SUMMARY_COLUMNS)
+        for r in results:
+            card = r.scorecard
+            out.writerow(
+                [
+                    r.tenure_id,
+                    r.district_code,
+                    district_name(package, r.district_code),
+                    card["tenure"]["official"],
+                    card["tenure"]["position"],
+                    r.start_vintage.isoformat(),
+                    r.end_vintage.isoformat(),
+                    f"{card['total_score']:.2f}",
+                    card["grade"],
+                    ";".join(card["vetoes"]),
+                ]
+            )
+
+
+def _move_into_place(tmp: Path, out_dir: Path) -> None:
+    if not out_dir.exists():
+        tmp.rename(out_dir)
+        return
+    for item in sorted(tmp.iterdir()):
+        target = out_dir / item.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        item.rename(target)

@@ -118,26 +118,86 @@ def evaluate(
     indicators: Annotated[
         Path | None, typer.Option("--indicators", help="自定义指标体系 YAML")
     ] = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="自定义疑点规则 YAML（在默认规则上增加或替换）")
+    ] = None,
+    lead_pdf: Annotated[bool, typer.Option("--lead-pdf", help="同时输出 PDF 疑点核查单")] = False,
+    db: Annotated[
+        bool, typer.Option("--db", help="同时存入数据库（GISAUDIT_DATABASE_URL，默认本机 SQLite）")
+    ] = False,
 ) -> None:
-    """评价任期：输出评分卡、转移矩阵、工作簿、报告和汇总表。"""
+    """评价任期：输出评分卡、转移矩阵、疑点、工作簿、报告和汇总表。"""
 
     def body() -> None:
-        from gisaudit.evaluation import evaluate_package
-        from gisaudit.layers.package import load_package
-
         if not tenure and not all_tenures:
             err_console.print("请用 --tenure 指定任期编号，或用 --all 评价全部任期。")
             raise typer.Exit(1)
-        with progress_bar() as report:
-            pkg = load_package(package, progress=report)
-            results = evaluate_package(
-                pkg, out, tenure_ids=None if all_tenures else list(tenure or []),
-                indicators=indicators, progress=report,
-            )
+        results = _evaluate(
+            package, out, None if all_tenures else list(tenure or []),
+            indicators=indicators, rules=rules, lead_pdf=lead_pdf, store=db,
+        )
         _print_summary(results)
         console.print(f"评价结果已写入：{out}")
 
     _run(body)
+
+
+@app.command()
+def ingest(
+    package: Annotated[Path, typer.Argument(help="数据包目录")],
+    out: Annotated[Path, typer.Option("--out", help="结果输出目录")],
+    indicators: Annotated[
+        Path | None, typer.Option("--indicators", help="自定义指标体系 YAML")
+    ] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="自定义疑点规则 YAML")] = None,
+) -> None:
+    """评价全部任期并存入数据库（保留已有疑点的核查状态、记录和历史）。"""
+
+    def body() -> None:
+        results = _evaluate(package, out, None, indicators=indicators, rules=rules, store=True)
+        _print_summary(results)
+
+    _run(body)
+
+
+def _evaluate(
+    package_dir: Path,
+    out: Path,
+    tenure_ids: list[str] | None,
+    *,
+    indicators: Path | None = None,
+    rules: Path | None = None,
+    lead_pdf: bool = False,
+    store: bool = False,
+) -> list[Any]:
+    """Load, evaluate, write outputs and (``store``) save the run in one transaction."""
+    from gisaudit.evaluation import evaluate_package
+    from gisaudit.layers.package import load_package
+
+    with progress_bar() as report:
+        pkg = load_package(package_dir, progress=report)
+        engine = None
+        if store:  # check the database before the long work, not after
+            from gisaudit.storage import make_engine, upgrade_database
+
+            engine = make_engine()
+            upgrade_database(engine)
+        results = evaluate_package(
+            pkg, out, tenure_ids=tenure_ids, indicators=indicators, rules=rules,
+            lead_pdf=lead_pdf, progress=report,
+        )
+        if engine is not None and results:
+            from gisaudit.storage.repository import save_evaluation
+
+            system = results[0].scorecard["indicator_system"]
+            run_id = save_evaluation(
+                engine, pkg.name, pkg.fingerprints, system["id"], system["version"], results,
+                parameters={"tenures": tenure_ids or "all", "indicators": str(indicators or ""),
+                            "rules": str(rules or ""), "out": str(out)},
+                progress=report,
+            )
+            console.print(f"已存入数据库（评价编号 {run_id}）。")
+    return results
 
 
 def _print_summary(results: list[Any]) -> None:
@@ -161,19 +221,16 @@ def demo(
     directory: Annotated[Path, typer.Option("--dir", help="演示工作目录")] = Path("demo"),
     port: Annotated[int, typer.Option(help="地图服务端口")] = 8000,
 ) -> None:
-    """演示：生成样例数据包（如缺失）、评价全部任期并输出结果。"""
+    """演示：生成样例数据包（如缺失）、评价全部任期、存入数据库并输出结果。"""
 
     def body() -> None:
-        from gisaudit.evaluation import evaluate_package
-        from gisaudit.layers.package import load_package
         from gisaudit.sample import DEFAULT_PATCHES, build_sample_package
 
         pkg_dir = directory / "package"
-        with progress_bar() as report:
-            if not (pkg_dir / "package.yaml").exists():
+        if not (pkg_dir / "package.yaml").exists():
+            with progress_bar() as report:
                 build_sample_package(pkg_dir, patches=DEFAULT_PATCHES, progress=report)
-            pkg = load_package(pkg_dir, progress=report)
-            results = evaluate_package(pkg, directory / "results", progress=report)
+        results = _evaluate(pkg_dir, directory / "results", None, store=True)
         _print_summary(results)
         console.print(f"样例数据包：{pkg_dir}")
         console.print(f"评价结果：{directory / 'results'}（每个任期一个文件夹，summary.csv 为汇总）")

@@ -96,3 +96,32 @@ def test_bad_indicator_yaml_exits_1_and_writes_nothing(tmp_path):
     assert "Traceback" not in res.stdout + res.stderr
     assert "bad.yaml" in res.stdout + res.stderr or "指标体系" in res.stdout + res.stderr
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_evaluate_db_and_ingest_keep_lead_state(tmp_path, monkeypatch):
+    import sqlalchemy as sa
+
+    from gisaudit.storage import make_engine, session_scope
+    from gisaudit.storage.repository import change_lead_state, list_leads
+
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    monkeypatch.setenv("GISAUDIT_DATABASE_URL", url)
+    root = make_package(tmp_path)
+    res = run("evaluate", str(root), "--out", str(tmp_path / "out"), "--all", "--db")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "已存入数据库" in res.stdout
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        page = list_leads(s, limit=100)
+        assert page.total > 0
+        lead = page.items[0]
+        lead_id = lead.id
+        change_lead_state(s, lead_id, "核实中", user="张审计", expected_version=lead.version,
+                          note="已派外业")
+    res = run("ingest", str(root), "--out", str(tmp_path / "out2"))
+    assert res.returncode == 0, res.stdout + res.stderr
+    with session_scope(engine) as s:
+        assert s.execute(sa.text("select count(*) from evaluations")).scalar() == 2
+        again = next(x for x in list_leads(s, limit=100).items if x.id == lead_id)
+        assert again.state == "核实中"

@@ -22,6 +22,7 @@ from gisaudit.indicators.config import IndicatorSystem
 from gisaudit.indicators.engine import evaluate_indicators
 from gisaudit.indicators.formulas import IndicatorContext
 from gisaudit.layers.model import AuditPackage
+from gisaudit.leads import LeadRule, find_leads
 
 
 @dataclass
@@ -53,8 +54,12 @@ def evaluate_tenure(
     system: IndicatorSystem,
     *,
     cache: EvaluationCache | None = None,
+    rules: list[LeadRule] | None = None,
 ) -> TenureResult:
-    """Evaluate one tenure: vintages, overlay, indicators, scorecard (areas in ha)."""
+    """Evaluate one tenure: vintages, overlay, indicators, leads, scorecard (areas in ha).
+
+    ``rules``: lead rules (default: the shipped set, ``gisaudit/rules/lead_rules.yaml``).
+    """
     cache = cache if cache is not None else EvaluationCache()
     row = tenure_row(package, tenure_id)
     code = str(row["district_code"])
@@ -85,6 +90,12 @@ def evaluate_tenure(
     )
     summary = evaluate_indicators(system, ctx)
     matrix = changes.transition_matrix()
+    change_pieces = changes.changes()
+    leads = find_leads(
+        change_pieces, package, tenure_id=str(row["id"]), district_code=code,
+        start=selection.start, end=selection.end, rules=rules,
+    )
+    notes.extend(leads.attrs.get("notes", []))
     district_row = package.districts[package.districts["district_code"] == code]
     coast_km = None
     if coast_start is not None or coast_end is not None:
@@ -114,6 +125,7 @@ def evaluate_tenure(
         matrix=matrix,
         coastline_km=coast_km,
     )
+    card["leads"] = lead_summary(leads)
     return TenureResult(
         tenure_id=str(row["id"]),
         district_code=code,
@@ -122,11 +134,11 @@ def evaluate_tenure(
         scorecard=card,
         transitions=matrix,
         account=asset_account(changes),
-        changes=changes.changes(),
+        changes=change_pieces,
         district=gpd.GeoDataFrame(district_row.reset_index(drop=True), crs=package.crs),
         start_landuse=changes.start_patches[["code", "geometry"]].copy(),
         end_landuse=changes.end_patches[["code", "geometry"]].copy(),
-        leads=gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=package.crs)),
+        leads=leads,
         extras={
             "changeset": changes,
             "selection": selection,
@@ -134,6 +146,13 @@ def evaluate_tenure(
             "raster_comparison": _raster_check(package, changes, matrix, cache),
         },
     )
+
+
+def lead_summary(leads: gpd.GeoDataFrame) -> dict[str, Any]:
+    """The scorecard's ``leads`` entry: count, count by rule, total area (ha)."""
+    by_rule = {str(k): int(v) for k, v in leads["rule"].value_counts().sort_index().items()}
+    area = float(leads["area_ha"].fillna(0).sum()) if len(leads) else 0.0
+    return {"count": len(leads), "by_rule": by_rule, "area_ha": round(area, 4)}
 
 
 def _coastlines(

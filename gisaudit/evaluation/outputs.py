@@ -1,9 +1,10 @@
 """Evaluating a whole package and writing its outputs atomically.
 
-Per tenure, ``writers`` write into ``<out>/<tenure id>/``; the defaults write
-``scorecard.json`` and ``transitions.csv``. The xlsx workbook, the printable report and the
-leads files are written by other modules through the same hook: pass
-``writers=[*DEFAULT_WRITERS, write_xlsx, write_report]`` (each a ``TenureWriter``).
+Per tenure, ``writers`` write into ``<out>/<tenure id>/``. ``DEFAULT_WRITERS`` write
+``scorecard.json`` and ``transitions.csv``; ``standard_writers(package)`` (used when no
+writers are given) adds the workbook and printable report (``gisaudit.reports``) and the
+leads files (``gisaudit.leads``: leads.geojson, leads.gpkg, checklist.xlsx, lead sheets and
+image chips).
 Everything is written into a temporary folder beside ``out_dir`` and moved into place only
 when every tenure succeeded, so a failure writes nothing.
 """
@@ -24,6 +25,7 @@ from gisaudit.evaluation.result import TenureResult
 from gisaudit.evaluation.scorecard import validate_scorecard
 from gisaudit.indicators.config import IndicatorSystem, load_indicator_system
 from gisaudit.layers.model import AuditPackage
+from gisaudit.leads import load_lead_rules
 from gisaudit.progress import ProgressFn, no_progress
 
 TenureWriter = Callable[[TenureResult, Path], None]
@@ -57,6 +59,24 @@ def write_transitions_csv(result: TenureResult, folder: Path) -> None:
 DEFAULT_WRITERS: tuple[TenureWriter, ...] = (write_scorecard_json, write_transitions_csv)
 
 
+def standard_writers(package: AuditPackage, *, lead_pdf: bool = False) -> tuple[TenureWriter, ...]:
+    """Every output of spec section 9 for one tenure (``lead_pdf``: also PDF lead sheets)."""
+    # imported here: gisaudit.reports imports TenureResult from this package
+    from gisaudit.leads import write_leads
+    from gisaudit.reports import write_tenure_reports
+
+    def write_reports(result: TenureResult, folder: Path) -> None:
+        write_tenure_reports(result, folder)
+
+    def write_lead_files(result: TenureResult, folder: Path) -> None:
+        write_leads(
+            result.leads, folder, package.crs, package=package,
+            start=result.start_vintage, end=result.end_vintage, sheets=True, pdf=lead_pdf,
+        )
+
+    return (*DEFAULT_WRITERS, write_reports, write_lead_files)
+
+
 def resolve_system(package: AuditPackage, indicators: Path | None) -> IndicatorSystem:
     """The indicator system: ``indicators`` if given, else the package's (default or a path)."""
     if indicators is not None:
@@ -75,15 +95,20 @@ def evaluate_package(
     indicators: Path | None = None,
     progress: ProgressFn | None = None,
     writers: Sequence[TenureWriter] | None = None,
+    rules: Path | None = None,
+    lead_pdf: bool = False,
 ) -> list[TenureResult]:
     """Evaluate tenures (default: all) and write their outputs and ``summary.csv``.
 
-    Overlays are shared between tenures with the same district and vintages. Raises
+    Overlays are shared between tenures with the same district and vintages. ``rules``: an
+    auditor's lead-rule YAML added to the shipped rules; ``lead_pdf``: also write PDF lead
+    sheets (about 0.5 s each; HTML sheets are always written). Raises
     InputError / ConfigError (Chinese messages) for unknown tenures or a bad indicator file.
     """
     progress = progress or no_progress
-    writers = DEFAULT_WRITERS if writers is None else tuple(writers)
+    writers = standard_writers(package, lead_pdf=lead_pdf) if writers is None else tuple(writers)
     system = resolve_system(package, indicators)
+    lead_rules = load_lead_rules(rules) if rules is not None else None
     ids = [str(t) for t in (tenure_ids or package.tenures["id"].astype(str).tolist())]
     bad = [t for t in ids if _BAD_ID.search(t)]
     if bad:
@@ -98,7 +123,7 @@ def evaluate_package(
     try:
         for i, tid in enumerate(ids):
             progress(f"评价任期 {tid}", i, len(ids))
-            result = evaluate_tenure(package, tid, system, cache=cache)
+            result = evaluate_tenure(package, tid, system, cache=cache, rules=lead_rules)
             validate_scorecard(result.scorecard)
             folder = tmp / tid
             folder.mkdir()

@@ -63,7 +63,11 @@ def test_scorecard_is_valid_and_complete(pkg):
     assert card["coastline_km"]["start"] == pytest.approx(
         {"natural": 0.3, "artificial": 0.1, "estuary": 0.0}, rel=1e-6
     )
-    assert card["leads"] == {"count": 0, "by_rule": {}, "area_ha": 0.0}
+    leads = result.leads
+    assert card["leads"]["count"] == len(leads) > 0
+    assert card["leads"]["by_rule"] == leads["rule"].value_counts().to_dict()
+    assert card["leads"]["area_ha"] == pytest.approx(leads["area_ha"].fillna(0).sum(), abs=1e-3)
+    assert set(leads["tenure_id"]) == {"T1"}
 
 
 def test_tenure_result_fields(pkg):
@@ -87,7 +91,7 @@ def test_tenure_result_fields(pkg):
     assert (r.changes["change_vintage"] == scenario.END).all()
     assert len(r.start_landuse) == len(r.end_landuse) == 20
     assert list(r.district["district_code"]) == [DISTRICT]
-    assert r.leads is not None and len(r.leads) == 0
+    assert r.leads is not None and (r.leads["tenure_id"] == "T1").all()
 
 
 def test_in_office_tenure_has_null_end_and_latest_vintage(pkg):

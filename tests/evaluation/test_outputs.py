@@ -32,6 +32,12 @@ def test_writes_scorecards_transitions_and_summary(tmp_path):
         tr = pd.read_csv(tmp_path / "out" / tid / "transitions.csv")
         assert list(tr.columns) == ["from_group", "to_group", "area_ha"]
         assert tr["area_ha"].sum() == pytest.approx(20.0, rel=1e-5)
+        # every output of spec section 9 (reports and leads through the standard writers)
+        for name in ("scorecard.xlsx", "report.html", "report.pdf", "leads.geojson",
+                     "leads.gpkg", "checklist.xlsx"):
+            assert (tmp_path / "out" / tid / name).stat().st_size > 0, name
+        fc = json.loads((tmp_path / "out" / tid / "leads.geojson").read_text("utf-8"))
+        assert len(fc["features"]) == card["leads"]["count"] > 0
     summary = pd.read_csv(tmp_path / "out" / "summary.csv", encoding="utf-8-sig", dtype=str)
     assert list(summary.columns) == [
         "tenure_id", "district_code", "district_name", "official", "position",
@@ -63,17 +69,17 @@ def test_a_failure_writes_nothing(tmp_path):
 def test_unknown_tenure_writes_nothing(tmp_path):
     pkg = scenario.make(tenures=TENURES)
     with pytest.raises(InputError, match="T9"):
-        evaluate_package(pkg, tmp_path / "out", tenure_ids=["T1", "T9"])
+        evaluate_package(pkg, tmp_path / "out", tenure_ids=["T1", "T9"], writers=DEFAULT_WRITERS)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_rerun_replaces_tenure_folders_and_keeps_other_files(tmp_path):
     pkg = scenario.make(tenures=TENURES)
     out = tmp_path / "out"
-    evaluate_package(pkg, out, tenure_ids=["T1"])
+    evaluate_package(pkg, out, tenure_ids=["T1"], writers=DEFAULT_WRITERS)
     (out / "T1" / "stale.txt").write_text("old")
     (out / "notes.txt").write_text("mine")
-    evaluate_package(pkg, out, tenure_ids=["T1"])
+    evaluate_package(pkg, out, tenure_ids=["T1"], writers=DEFAULT_WRITERS)
     assert not (out / "T1" / "stale.txt").exists()
     assert (out / "notes.txt").read_text() == "mine"
     assert (out / "T1" / "scorecard.json").exists()
@@ -84,19 +90,19 @@ def test_custom_indicator_file_is_used_and_checked(tmp_path):
     mine = tmp_path / "mine.yaml"
     mine.write_text(text.replace('version: "2025.1"', 'version: "自定义-1"'), encoding="utf-8")
     pkg = scenario.make(tenures=TENURES)
-    evaluate_package(pkg, tmp_path / "out", tenure_ids=["T1"], indicators=mine)
+    evaluate_package(pkg, tmp_path / "out", tenure_ids=["T1"], indicators=mine, writers=DEFAULT_WRITERS)
     card = _validate(tmp_path / "out" / "T1" / "scorecard.json")
     assert card["indicator_system"]["version"] == "自定义-1"
     mine.write_text(text.replace("weight: 12", "weight: lots"), encoding="utf-8")
     with pytest.raises(ConfigError, match="weight"):
-        evaluate_package(pkg, tmp_path / "out2", indicators=mine)
+        evaluate_package(pkg, tmp_path / "out2", indicators=mine, writers=DEFAULT_WRITERS)
     assert not (tmp_path / "out2").exists()
 
 
 def test_tenure_id_that_is_not_a_folder_name(tmp_path):
     bad = [{**TENURES[0], "id": "a/b"}]
     with pytest.raises(InputError, match="a/b"):
-        evaluate_package(scenario.make(tenures=bad), tmp_path / "out")
+        evaluate_package(scenario.make(tenures=bad), tmp_path / "out", writers=DEFAULT_WRITERS)
 
 
 # -- end to end through real files: factories + loader -----------------------------------------
@@ -109,7 +115,7 @@ def loaded(tmp_path_factory):
 
 
 def test_end_to_end_through_the_loader(loaded, tmp_path):
-    results = evaluate_package(loaded, tmp_path / "out", tenure_ids=None)
+    results = evaluate_package(loaded, tmp_path / "out", tenure_ids=None, writers=DEFAULT_WRITERS)
     assert len(results) == 4
     card = _validate(tmp_path / "out" / "T120110a" / "scorecard.json")
     ind = {e["id"]: e for e in card["indicators"]}

@@ -1,0 +1,379 @@
+/* gisaudit web map: sign-in token, lazy GeoJSON layers, synced maps, lead workflow form.
+ * Served by gisaudit itself; talks only to the server it came from. */
+(function () {
+  "use strict";
+  var G = {config: {style: {}, classNames: {}, severityLabels: {}}, layers: {}, pending: 0};
+  var TOKEN_KEY = "gisaudit_token";
+
+  G.init = function (config) { G.config = Object.assign(G.config, config || {}); };
+
+  function esc(value) {
+    return String(value === null || value === undefined ? "" : value)
+      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+  G.esc = esc;
+
+  function num(value, digits) {
+    if (value === null || value === undefined || isNaN(value)) { return "—"; }
+    return Number(value).toLocaleString("zh-CN", {minimumFractionDigits: digits,
+                                                   maximumFractionDigits: digits});
+  }
+  G.num = num;
+
+  /* ---- sign-in ------------------------------------------------------------------------- */
+  G.token = function () {
+    var stored = window.localStorage.getItem(TOKEN_KEY);
+    if (stored) { return stored; }
+    var m = document.cookie.match(new RegExp("(?:^|; )" + TOKEN_KEY + "=([^;]*)"));
+    return m ? decodeURIComponent(m[1]) : "";
+  };
+  G.saveToken = function (token, seconds) {
+    window.localStorage.setItem(TOKEN_KEY, token);
+    document.cookie = TOKEN_KEY + "=" + encodeURIComponent(token) + "; path=/; max-age=" +
+      (seconds || 43200) + "; SameSite=Strict";
+  };
+  G.signOut = function () {
+    window.localStorage.removeItem(TOKEN_KEY);
+    document.cookie = TOKEN_KEY + "=; path=/; max-age=0; SameSite=Strict";
+    window.location.href = "/login";
+  };
+  G.authFetch = function (url, options) {
+    options = options || {};
+    var headers = Object.assign({}, options.headers || {});
+    if (G.token()) { headers.Authorization = "Bearer " + G.token(); }
+    return fetch(url, Object.assign({}, options, {headers: headers, credentials: "same-origin"}));
+  };
+
+  G.login = function (form) {
+    var message = form.querySelector(".form-message");
+    var body = new URLSearchParams(new FormData(form));
+    message.textContent = "正在登录…";
+    fetch("/api/token", {method: "POST", body: body,
+                         headers: {"Content-Type": "application/x-www-form-urlencoded"}})
+      .then(function (r) { return r.json().then(function (data) { return [r, data]; }); })
+      .then(function (pair) {
+        var r = pair[0], data = pair[1];
+        if (!r.ok || !data.access_token) {
+          message.textContent = "登录失败：" + (data.detail || "用户名或密码错误。");
+          message.className = "form-message error";
+          return;
+        }
+        G.saveToken(data.access_token, data.expires_in);
+        window.location.href = form.dataset.next || "/";
+      })
+      .catch(function () {
+        message.textContent = "登录失败：无法连接服务器，请稍后重试。";
+        message.className = "form-message error";
+      });
+    return false;
+  };
+
+  /* ---- layers -------------------------------------------------------------------------- */
+  function themeStyle(key) {
+    var colour = (G.config.style.themes || {})[key] || "#888";
+    return function () {
+      return {color: colour, weight: 0.6, fillColor: colour, fillOpacity: 0.55};
+    };
+  }
+  function styleFor(kind) {
+    var s = G.config.style;
+    if (kind === "district") {
+      return function () { return {color: s.outline || "#333", weight: 2, fill: false}; };
+    }
+    if (kind.indexOf("theme:") === 0) { return themeStyle(kind.slice(6)); }
+    if (kind === "coast") {
+      return function (f) {
+        return {color: (s.coast || {})[f.properties.coast_class] || "#555", weight: 3};
+      };
+    }
+    if (kind === "changes") {
+      return function (f) {
+        var c = (s.groups || {})[f.properties.to_group] || "#888";
+        return {color: "#222", weight: 0.8, fillColor: c, fillOpacity: 0.75};
+      };
+    }
+    if (kind.indexOf("zone:") === 0) {
+      var z = (s.zones || {})[kind.slice(5)] || {};
+      return function () {
+        return {color: z.colour || "#555", weight: 2, dashArray: z.dash || null,
+                fillColor: z.colour || "#555", fillOpacity: z.fill || 0.05};
+      };
+    }
+    if (kind === "leads") {
+      return function (f) {
+        var c = (s.severity || {})[f.properties.severity] || "#d7301f";
+        return {color: c, weight: 3, fillColor: c, fillOpacity: 0.3};
+      };
+    }
+    return function () { return {}; };
+  }
+
+  function codeList(codes) {
+    var names = G.config.classNames || {};
+    var keys = Object.keys(codes || {}).sort(function (a, b) { return codes[b] - codes[a]; });
+    if (!keys.length) { return "—"; }
+    return keys.map(function (k) {
+      return esc(k + " " + (names[k] || names[k.slice(0, 4)] || "")) + "（" +
+        num(codes[k] / (10000 / 15), 2) + " 亩）";
+    }).join("；");
+  }
+
+  G.leadPopup = function (p) {
+    var sev = (G.config.severityLabels || {})[p.severity] || p.severity;
+    var size = p.length_m !== null && p.length_m !== undefined && p.area_m2 === null
+      ? "<tr><th>长度</th><td>" + num(p.length_m, 1) + " 米</td></tr>"
+      : "<tr><th>面积</th><td>" + num(p.area_mu, 2) + " 亩（" + num(p.area_ha, 4) +
+        " 公顷，" + num(p.area_m2, 0) + " 平方米）</td></tr>";
+    var chips = ["before", "after"].map(function (k) {
+      return '<figure class="chip"><img alt="' + (k === "before" ? "期初影像" : "期末影像") +
+        '" data-auth-src="/api/leads/' + encodeURIComponent(p.id) + "/evidence/" + k +
+        '.png"><figcaption>' + (k === "before" ? "期初" : "期末") + "</figcaption></figure>";
+    }).join("");
+    return '<div class="lead-popup" data-lead-id="' + esc(p.id) + '">' +
+      '<h3 class="lead-name">' + esc(p.name) + "</h3>" +
+      '<table class="kv">' +
+      "<tr><th>规则</th><td>" + esc(p.rule) + "</td></tr>" +
+      '<tr><th>严重程度</th><td class="sev-' + esc(p.severity) + '">' + esc(sev) + "</td></tr>" +
+      size +
+      '<tr><th>原地类</th><td class="from-codes">' + codeList(p.from_codes) + "</td></tr>" +
+      '<tr><th>现地类</th><td class="to-codes">' + codeList(p.to_codes) + "</td></tr>" +
+      "<tr><th>变化年度</th><td>" + esc(p.change_vintage || "—") + "</td></tr>" +
+      '<tr><th>状态</th><td class="lead-state">' + esc(p.state) + "</td></tr>" +
+      '<tr><th>法律依据</th><td class="legal">' + esc(p.legal_basis || "—") + "</td></tr>" +
+      "</table>" + '<div class="chips">' + chips + "</div>" +
+      '<p><a class="lead-link" href="/leads/' + encodeURIComponent(p.id) +
+      '">查看详情、核查与整改 »</a></p></div>';
+  };
+
+  /* name a feature's SVG element (e.g. data-lead-id) so it can be found in the page */
+  function mark(layer, attribute, value) {
+    layer.on("add", function () {
+      var el = layer.getElement && layer.getElement();
+      if (el) { el.setAttribute(attribute, value); }
+    });
+  }
+
+  function bindFeature(kind) {
+    return function (feature, layer) {
+      var p = feature.properties || {};
+      if (kind.indexOf("theme:") === 0) {
+        layer.bindTooltip(esc(p.code + " " + (p.name || "")), {sticky: true});
+      } else if (kind === "changes") {
+        layer.bindTooltip(esc(p.from_code + " " + p.from_name + " → " + p.to_code + " " +
+          p.to_name) + "<br>" + num(p.area_m2 / (10000 / 15), 2) + " 亩", {sticky: true});
+      } else if (kind === "coast") {
+        layer.bindTooltip(esc(p.coast_type + "（" + (p.coast_label || "") + "）"), {sticky: true});
+      } else if (kind.indexOf("zone:") === 0) {
+        var z = (G.config.style.zones || {})[kind.slice(5)] || {};
+        var text = z.label || kind;
+        if (p.approval_date) { text += "（批准日期 " + p.approval_date + "）"; }
+        layer.bindTooltip(esc(text), {sticky: true});
+      } else if (kind === "leads") {
+        layer.bindPopup(G.leadPopup(p), {maxWidth: 420, minWidth: 300});
+        mark(layer, "data-lead-id", p.id);
+      }
+    };
+  }
+
+  G.lazyGeoJson = function (url, kind) {
+    var layer = L.geoJSON(null, {
+      style: styleFor(kind),
+      interactive: kind !== "district",
+      onEachFeature: bindFeature(kind),
+      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, {radius: 6}); },
+    });
+    layer.gisauditState = "idle";
+    layer.on("add", function () {
+      if (layer.gisauditState !== "idle") { return; }
+      layer.gisauditState = "loading";
+      G.pending += 1;
+      document.body.dataset.loading = String(G.pending);
+      G.authFetch(url).then(function (r) {
+        if (r.status === 401) { throw new Error("请先登录。"); }
+        if (!r.ok) { throw new Error("图层读取失败（" + r.status + "）。"); }
+        return r.json();
+      }).then(function (data) {
+        layer.addData(data);
+        layer.gisauditState = "loaded";
+      }).catch(function (err) {
+        layer.gisauditState = "failed";
+        G.notice(err.message);
+      }).finally(function () {
+        G.pending -= 1;
+        document.body.dataset.loading = String(G.pending);
+      });
+    });
+    layer.on("popupopen", function (e) { G.loadImages(e.popup.getElement()); });
+    return layer;
+  };
+
+  G.register = function (key, side, map, layer, show) {
+    G.layers[key] = G.layers[key] || {};
+    G.layers[key][side] = {map: map, layer: layer};
+    if (show) { layer.addTo(map); }
+  };
+  G.toggle = function (key, on) {
+    var sides = G.layers[key] || {};
+    Object.keys(sides).forEach(function (side) {
+      var entry = sides[side];
+      if (on) { entry.layer.addTo(entry.map); } else { entry.map.removeLayer(entry.layer); }
+    });
+  };
+  G.showTheme = function (theme) {
+    Object.keys(G.layers).forEach(function (key) {
+      if (key.indexOf("theme_") === 0) { G.toggle(key, key === "theme_" + theme); }
+    });
+  };
+
+  G.sync = function (a, b) {
+    var busy = false;
+    function follow(source, target) {
+      source.on("move zoom", function () {
+        if (busy) { return; }
+        busy = true;
+        target.setView(source.getCenter(), source.getZoom(), {animate: false});
+        busy = false;
+      });
+    }
+    follow(a, b);
+    follow(b, a);
+  };
+
+  /* ---- overview ------------------------------------------------------------------------ */
+  G.districts = [];
+  G.districtClick = function (feature, layer) {
+    G.districts.push(layer);
+    mark(layer, "data-code", feature.properties.code);
+    layer.on("click", function () {
+      if (feature.properties.url) { window.location.href = feature.properties.url; }
+    });
+  };
+  G.colourBy = function (indicator) {
+    var s = G.config.style, ramp = G.config.scoreRamp || [], noData = G.config.noData || "#ccc";
+    G.districts.forEach(function (l) {
+      var p = l.feature.properties, colour;
+      if (!indicator) {
+        colour = p.fill;
+      } else {
+        var v = (p.scores || {})[indicator];
+        colour = v === null || v === undefined ? noData
+          : ramp[Math.round(Math.max(0, Math.min(100, v)) / 100 * (ramp.length - 1))];
+      }
+      l.setStyle({fillColor: colour, color: s.outline || "#333"});
+    });
+    document.querySelectorAll(".legend-grade").forEach(function (el) { el.hidden = !!indicator; });
+    document.querySelectorAll(".legend-score").forEach(function (el) { el.hidden = !indicator; });
+  };
+
+  /* ---- images and downloads that need the sign-in -------------------------------------- */
+  G.loadImages = function (root) {
+    (root || document).querySelectorAll("img[data-auth-src]").forEach(function (img) {
+      var url = img.getAttribute("data-auth-src");
+      img.removeAttribute("data-auth-src");
+      G.authFetch(url).then(function (r) {
+        if (!r.ok) { throw new Error(String(r.status)); }
+        return r.blob();
+      }).then(function (blob) {
+        img.src = URL.createObjectURL(blob);
+      }).catch(function () {
+        var fig = img.closest("figure") || img;
+        fig.classList.add("missing");
+        fig.setAttribute("title", "无影像（数据包未提供影像）");
+      });
+    });
+  };
+  G.download = function (link) {
+    G.authFetch(link.getAttribute("data-auth-href")).then(function (r) {
+      if (!r.ok) {
+        return r.json().catch(function () { return {}; }).then(function (d) {
+          throw new Error(d.detail || ("下载失败（" + r.status + "）。"));
+        });
+      }
+      return r.blob();
+    }).then(function (blob) {
+      var a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = link.dataset.filename || "";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+    }).catch(function (err) { G.notice(err.message); });
+    return false;
+  };
+
+  G.notice = function (text) {
+    var box = document.getElementById("notice");
+    if (!box) { return; }
+    box.textContent = text;
+    box.hidden = !text;
+  };
+
+  /* ---- lead workflow ------------------------------------------------------------------- */
+  var REFUSED = {
+    401: "请先登录后再操作。",
+    403: "您没有权限进行此操作：",
+    404: "未找到该疑点，或该疑点不属于您负责的区。",
+    409: "流程不允许此变更：",
+    412: "该疑点已被他人修改，您的修改未保存。请刷新页面后重新操作。",
+    422: "提交的内容不完整：",
+    428: "提交缺少版本信息，请刷新页面后重新操作。",
+  };
+  G.changeState = function (form) {
+    var message = form.querySelector(".form-message");
+    var data = new FormData(form);
+    var body = {to: data.get("to")};
+    ["reason", "deadline", "note"].forEach(function (k) {
+      var v = (data.get(k) || "").trim();
+      if (v) { body[k] = v; }
+    });
+    message.className = "form-message";
+    message.textContent = "正在提交…";
+    G.authFetch(form.dataset.url, {
+      method: "POST",
+      headers: {"Content-Type": "application/json", "If-Match": '"' + form.dataset.version + '"'},
+      body: JSON.stringify(body),
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (d) { return [r, d]; });
+    }).then(function (pair) {
+      var r = pair[0], d = pair[1];
+      if (r.ok) {
+        message.textContent = "已保存：疑点状态变为“" + (d.state || "") + "”。";
+        message.className = "form-message ok";
+        window.setTimeout(function () { window.location.reload(); }, 400);
+        return;
+      }
+      var head = REFUSED[r.status] || ("操作失败（" + r.status + "）：");
+      var detail = typeof d.detail === "string" ? d.detail : "";
+      var text = head;
+      if (r.status === 412) {
+        text = head + (detail ? "（" + detail + "）" : "");
+      } else if (r.status !== 401 && r.status !== 404 && r.status !== 428) {
+        text = head + detail;
+      }
+      message.textContent = text;
+      message.className = "form-message error";
+      message.dataset.status = String(r.status);
+    }).catch(function () {
+      message.textContent = "提交失败：无法连接服务器，请稍后重试。";
+      message.className = "form-message error";
+    });
+    return false;
+  };
+  G.requireFields = function (select) {
+    var opt = select.options[select.selectedIndex];
+    var form = select.form;
+    var needs = (opt && opt.dataset.requires || "").split(",");
+    form.querySelector("[name=reason]").required = needs.indexOf("reason") >= 0;
+    form.querySelector("[name=deadline]").required = needs.indexOf("deadline") >= 0;
+    form.querySelectorAll("[data-needs]").forEach(function (el) {
+      el.classList.toggle("needed", needs.indexOf(el.dataset.needs) >= 0);
+    });
+  };
+
+  document.addEventListener("DOMContentLoaded", function () {
+    G.loadImages(document);
+  });
+
+  window.gisaudit = G;
+})();

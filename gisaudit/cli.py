@@ -103,7 +103,7 @@ def validate(package: Annotated[Path, typer.Argument(help="数据包目录（含
 
         with progress_bar() as report:
             result = validate_package(package, progress=report)
-        console.print(result.render())
+        console.print(result.render(), soft_wrap=True, markup=False)
         return 0 if result.ok else 1
 
     _run(body)
@@ -237,6 +237,67 @@ def demo(
         console.print(
             f"地图服务（端口 {port}）尚未实现：见 issue #5/#6；请打开各任期文件夹中的 report.html。"
         )
+
+    _run(body)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+) -> None:
+    """启动接口与网页地图服务（数据库由 GISAUDIT_DATABASE_URL 指定，默认本机 SQLite 文件）。"""
+
+    def body() -> None:
+        import uvicorn
+
+        console.print(f"服务地址：http://{host}:{port}/ （接口文档 /docs，OGC API /ogc）")
+        uvicorn.run("api.main:create_app", factory=True, host=host, port=port)
+
+    _run(body)
+
+
+user_app = typer.Typer(help="用户管理", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _read_password(name: str) -> str:
+    """The new user's password: from standard input when piped, else prompted twice."""
+    if not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(f"请输入用户“{name}”的密码", hide_input=True,
+                                confirmation_prompt="请再次输入密码")  # fmt: skip
+    if not password:
+        err_console.print("[bold red]错误：[/]密码不能为空。请通过标准输入或提示输入密码。")
+        raise typer.Exit(1)
+    return password
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    role: Annotated[str, typer.Option("--role", help="角色：viewer|auditor|reviewer|admin")],
+    district: Annotated[
+        list[str] | None, typer.Option("--district", help="负责的区代码（审计人员），可重复")
+    ] = None,
+) -> None:
+    """新建用户；密码从标准输入读取（或在终端提示输入）。"""
+
+    def body() -> None:
+        from gisaudit.storage import make_engine, session_scope, upgrade_database
+        from gisaudit.storage.repository import create_user
+
+        password = _read_password(name)
+        engine = make_engine()
+        try:
+            upgrade_database(engine)
+            with session_scope(engine) as session:
+                user = create_user(session, name, password, role, district or [])
+                codes = "、".join(user.district_codes) or "无"
+        finally:
+            engine.dispose()
+        console.print(f"已创建用户“{name}”（角色 {role}，负责的区：{codes}）。")
 
     _run(body)
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from gisaudit.errors import GisAuditError
@@ -58,7 +59,7 @@ def _run(action: Callable[[], int | None]) -> None:
     except typer.Exit:
         raise
     except GisAuditError as exc:
-        err_console.print(f"[bold red]错误：[/]{exc}")
+        err_console.print(f"[bold red]错误：[/]{escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err_console.print("[yellow]已中断，未写入不完整的结果。[/]")

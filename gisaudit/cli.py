@@ -126,6 +126,14 @@ def evaluate(
     db: Annotated[
         bool, typer.Option("--db", help="同时存入数据库（GISAUDIT_DATABASE_URL，默认本机 SQLite）")
     ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask 调度器地址（如 tcp://10.0.0.1:8786），按区县分布式评价"),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="在本机启动 N 个 Dask 工作进程，按区县并行评价"),
+    ] = None,
 ) -> None:
     """评价任期：输出评分卡、转移矩阵、疑点、工作簿、报告和汇总表。"""
 
@@ -136,6 +144,7 @@ def evaluate(
         results = _evaluate(
             package, out, None if all_tenures else list(tenure or []),
             indicators=indicators, rules=rules, lead_pdf=lead_pdf, store=db,
+            scheduler=scheduler, workers=workers,
         )
         _print_summary(results)
         console.print(f"评价结果已写入：{out}")
@@ -170,29 +179,45 @@ def _evaluate(
     rules: Path | None = None,
     lead_pdf: bool = False,
     store: bool = False,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> list[Any]:
-    """Load, evaluate, write outputs and (``store``) save the run in one transaction."""
+    """Load, evaluate, write outputs and (``store``) save the run in one transaction.
+
+    ``scheduler`` / ``workers``: evaluate district by district on a Dask cluster (a running
+    scheduler, or a local cluster of N processes) instead of in this process.
+    """
     from gisaudit.evaluation import evaluate_package
     from gisaudit.layers.package import load_package
 
     with progress_bar() as report:
-        pkg = load_package(package_dir, progress=report)
         engine = None
         if store:  # check the database before the long work, not after
             from gisaudit.storage import make_engine, upgrade_database
 
             engine = make_engine()
             upgrade_database(engine)
-        results = evaluate_package(
-            pkg, out, tenure_ids=tenure_ids, indicators=indicators, rules=rules,
-            lead_pdf=lead_pdf, progress=report,
-        )
+        if scheduler or workers:
+            from gisaudit.evaluation.distributed import evaluate_distributed, package_identity
+
+            results = evaluate_distributed(
+                package_dir, out, tenure_ids, scheduler=scheduler, workers=workers,
+                indicators=indicators, rules=rules, lead_pdf=lead_pdf, progress=report,
+            )
+            name, fingerprints = package_identity(package_dir) if engine is not None else ("", {})
+        else:
+            pkg = load_package(package_dir, progress=report)
+            results = evaluate_package(
+                pkg, out, tenure_ids=tenure_ids, indicators=indicators, rules=rules,
+                lead_pdf=lead_pdf, progress=report,
+            )
+            name, fingerprints = pkg.name, pkg.fingerprints
         if engine is not None and results:
             from gisaudit.storage.repository import save_evaluation
 
             system = results[0].scorecard["indicator_system"]
             run_id = save_evaluation(
-                engine, pkg.name, pkg.fingerprints, system["id"], system["version"], results,
+                engine, name, fingerprints, system["id"], system["version"], results,
                 parameters={"tenures": tenure_ids or "all", "indicators": str(indicators or ""),
                             "rules": str(rules or ""), "out": str(out)},
                 progress=report,

@@ -51,6 +51,7 @@ def save_evaluation(
     user: str = SYSTEM_USER,
     workflow: Workflow | None = None,
     progress: ProgressFn | None = None,
+    evaluation_id: uuid.UUID | str | None = None,
 ) -> str:
     """Store one evaluation and return its id (a UUID string).
 
@@ -60,10 +61,17 @@ def save_evaluation(
     their figures and keeps state, notes and history; leads of a tenure that are not found
     again are marked ``present=False`` (never deleted); ``TenureResult.leads=None`` leaves that
     tenure's leads untouched. Given an Engine, everything happens in one committed transaction;
-    given a Session, in the caller's transaction (the caller commits).
+    given a Session, in the caller's transaction (the caller commits). ``evaluation_id`` fixes
+    the new evaluation's id (e.g. the id of the job that computed it); default: a new UUID.
     """
     args = (package_name, fingerprints, indicator_system_id, version, results)
-    options = {"parameters": parameters, "user": user, "workflow": workflow, "progress": progress}
+    options = {
+        "parameters": parameters,
+        "user": user,
+        "workflow": workflow,
+        "progress": progress,
+        "evaluation_id": _as_uuid(evaluation_id) if evaluation_id is not None else uuid.uuid4(),
+    }
     if isinstance(target, Engine):
         with session_scope(target) as session:
             return _save(session, *args, **options)
@@ -82,11 +90,14 @@ def _save(
     user: str,
     workflow: Workflow | None,
     progress: ProgressFn | None,
+    evaluation_id: uuid.UUID,
 ) -> str:
     begin_write(session)
     now = utcnow()
+    if session.get(Evaluation, evaluation_id) is not None:
+        raise InputError(f"评价编号“{evaluation_id}”已存在，不能重复保存。")
     evaluation = Evaluation(
-        id=uuid.uuid4(),
+        id=evaluation_id,
         package_name=package_name,
         created_at=now,
         indicator_system_id=indicator_system_id,
@@ -119,6 +130,13 @@ def _save(
             )
     session.flush()
     return str(evaluation.id)
+
+
+def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError as exc:
+        raise InputError(f"评价编号“{value}”格式不正确：应为 UUID。") from exc
 
 
 def _district_geometry(result: TenureResult) -> shapely.Geometry | None:
@@ -311,3 +329,25 @@ def latest_tenure_results(
     if tenure_id is not None:
         query = query.where(TenureResultRow.tenure_id == tenure_id)
     return list(session.scalars(query))
+
+
+@storage_errors
+def get_tenure_result(
+    session: Session, evaluation_id: str | uuid.UUID, tenure_id: str
+) -> TenureResultRow:
+    """One tenure's result within one evaluation (indicators, transitions and tenure loaded),
+    or NotFoundError."""
+    key = get_evaluation(session, evaluation_id).id
+    query = (
+        select(TenureResultRow)
+        .where(TenureResultRow.evaluation_id == key, TenureResultRow.tenure_id == tenure_id)
+        .options(
+            selectinload(TenureResultRow.indicators),
+            selectinload(TenureResultRow.transitions),
+            selectinload(TenureResultRow.tenure),
+        )
+    )
+    row = session.scalars(query).one_or_none()
+    if row is None:
+        raise NotFoundError(f"评价“{evaluation_id}”中没有任期“{tenure_id}”的结果。")
+    return row

@@ -51,10 +51,13 @@ def list_leads(
     limit: int = 100,
     offset: int = 0,
     workflow: Workflow | None = None,
+    changed_from: date | None = None,
+    changed_to: date | None = None,
 ) -> Page[Lead]:
     """Leads matching every given filter (a filter may list several values), most severe and
     largest first. ``state`` takes Chinese names or English ids; ``present=None`` includes leads
-    no longer found by the latest evaluation; ``bbox`` is (minx, miny, maxx, maxy) in degrees."""
+    no longer found by the latest evaluation; ``bbox`` is (minx, miny, maxx, maxy) in degrees;
+    ``changed_from`` / ``changed_to`` bound ``change_vintage`` (inclusive)."""
     flow = workflow or default_workflow()
     conditions: list[ColumnElement[bool]] = []
     for column, values in (
@@ -70,6 +73,10 @@ def list_leads(
         conditions.append(Lead.present.is_(present))
     if bbox is not None:
         conditions.append(_bbox_filter(session, bbox))
+    if changed_from is not None:
+        conditions.append(Lead.change_vintage >= changed_from)
+    if changed_to is not None:
+        conditions.append(Lead.change_vintage <= changed_to)
     if limit < 0 or offset < 0:
         raise InputError("分页参数 limit 和 offset 不能为负数。")
     total = session.scalar(select(func.count()).select_from(Lead).where(*conditions)) or 0
@@ -269,3 +276,25 @@ def rectification_rates(
     if tenure_id is not None:
         query = query.where(Lead.tenure_id == tenure_id)
     return [RectificationRate(k, int(c or 0), int(r or 0)) for k, c, r in session.execute(query)]
+
+
+@storage_errors
+def lead_counts(
+    session: Session,
+    *,
+    district_code: str | Sequence[str] | None = None,
+    present: bool | None = True,
+) -> dict[str, dict[str, int]]:
+    """Number of leads per district and severity: ``{district_code: {severity: n}}``."""
+    query = select(Lead.district_code, Lead.severity, func.count()).group_by(
+        Lead.district_code, Lead.severity
+    )
+    codes = as_list(district_code)
+    if codes is not None:
+        query = query.where(Lead.district_code.in_(codes))
+    if present is not None:
+        query = query.where(Lead.present.is_(present))
+    out: dict[str, dict[str, int]] = {}
+    for code, severity, count in session.execute(query):
+        out.setdefault(code, {})[severity] = int(count)
+    return out

@@ -5,6 +5,7 @@ from gisaudit.evaluation.outputs import (
     DEFAULT_WRITERS,
     TenureWriter,
     evaluate_package,
+    standard_writers,
     write_scorecard_json,
     write_transitions_csv,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "evaluate_package",
     "evaluate_tenure",
     "scorecard_schema",
+    "standard_writers",
     "validate_scorecard",
     "write_scorecard_json",
     "write_transitions_csv",

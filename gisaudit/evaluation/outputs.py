@@ -59,8 +59,19 @@ def write_transitions_csv(result: TenureResult, folder: Path) -> None:
 DEFAULT_WRITERS: tuple[TenureWriter, ...] = (write_scorecard_json, write_transitions_csv)
 
 
-def standard_writers(package: AuditPackage, *, lead_pdf: bool = False) -> tuple[TenureWriter, ...]:
-    """Every output of spec section 9 for one tenure (``lead_pdf``: also PDF lead sheets)."""
+def standard_writers(
+    package: AuditPackage,
+    *,
+    reports: bool = True,
+    lead_sheets: bool = True,
+    lead_pdf: bool = False,
+) -> tuple[TenureWriter, ...]:
+    """Every output of spec section 9 for one tenure.
+
+    ``reports``: scorecard.xlsx, report.html, report.pdf; ``lead_sheets``: one HTML sheet per
+    lead with before/after image chips (``lead_pdf``: also a PDF sheet, about 0.5 s each).
+    leads.geojson, leads.gpkg and checklist.xlsx are always written.
+    """
     # imported here: gisaudit.reports imports TenureResult from this package
     from gisaudit.leads import write_leads
     from gisaudit.reports import write_tenure_reports
@@ -70,11 +81,11 @@ def standard_writers(package: AuditPackage, *, lead_pdf: bool = False) -> tuple[
 
     def write_lead_files(result: TenureResult, folder: Path) -> None:
         write_leads(
-            result.leads, folder, package.crs, package=package,
-            start=result.start_vintage, end=result.end_vintage, sheets=True, pdf=lead_pdf,
+            result.leads, folder, package.crs, package=package, start=result.start_vintage,
+            end=result.end_vintage, sheets=lead_sheets, pdf=lead_sheets and lead_pdf,
         )
 
-    return (*DEFAULT_WRITERS, write_reports, write_lead_files)
+    return (*DEFAULT_WRITERS, write_lead_files, *((write_reports,) if reports else ()))
 
 
 def resolve_system(package: AuditPackage, indicators: Path | None) -> IndicatorSystem:

@@ -245,24 +245,39 @@ def _print_summary(results: list[Any]) -> None:
 @app.command()
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="演示工作目录")] = Path("demo"),
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="地图服务端口")] = 8000,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="只准备数据，不启动地图服务")
+    ] = False,
 ) -> None:
-    """演示：生成样例数据包（如缺失）、评价全部任期、存入数据库并输出结果。"""
+    """演示：生成样例数据包（如缺失）、评价全部任期并存入数据库、启动地图服务。"""
 
     def body() -> None:
+        from api.demo import prepare_demo
         from gisaudit.sample import DEFAULT_PATCHES, build_sample_package
 
         pkg_dir = directory / "package"
-        if not (pkg_dir / "package.yaml").exists():
-            with progress_bar() as report:
+        with progress_bar() as report:
+            if not (pkg_dir / "package.yaml").exists():
                 build_sample_package(pkg_dir, patches=DEFAULT_PATCHES, progress=report)
-        results = _evaluate(pkg_dir, directory / "results", None, store=True)
-        _print_summary(results)
+            state = prepare_demo(directory, pkg_dir, progress=report)
         console.print(f"样例数据包：{pkg_dir}")
-        console.print(f"评价结果：{directory / 'results'}（每个任期一个文件夹，summary.csv 为汇总）")
         console.print(
-            f"地图服务（端口 {port}）尚未实现：见 issue #5/#6；请打开各任期文件夹中的 report.html。"
+            f"评价结果：{state.settings.data_dir / 'evaluations' / state.evaluation_id / 'out'}"
+            + ("" if state.evaluated_now else "（此前已评价，沿用）")
         )
+        for name, password, role, districts in state.users:
+            scope = f"，负责 {'、'.join(districts)}" if districts else ""
+            console.print(f"演示账号：{name} / 密码 {password}（角色 {role}{scope}）")
+        if no_serve:
+            return
+        import uvicorn
+
+        from api.main import create_app
+
+        console.print(f"地图服务地址：http://{host}:{port}/ （按 Ctrl+C 停止）", style="bold green")
+        uvicorn.run(create_app(state.settings), host=host, port=port, log_level="warning")
 
     _run(body)
 

@@ -17,9 +17,9 @@ import shapely
 from shapely import affinity
 
 # share of Voronoi edges dropped so that neighbouring cells merge into irregular parcels
-_DROP_SHARE = 0.18
+_DROP_SHARE = 0.12
 # seed points per wanted patch (dropped edges merge cells, strips and the boundary split them)
-_SEEDS_PER_PATCH = 1.05
+_SEEDS_PER_PATCH = 1.47
 
 
 @dataclass(frozen=True)
@@ -111,20 +111,73 @@ def _to_world(cx: float, cy: float, stretch: float, angle_deg: float):
     return f
 
 
+@dataclass(frozen=True)
+class Strip:
+    """A road, ditch, canal or river: a centre line, a width (m) and the class code it gets."""
+
+    centre: shapely.LineString
+    width: float
+    kind: str
+
+    @property
+    def polygon(self) -> shapely.Geometry:
+        """The strip as a flat-capped buffer of its centre line."""
+        return shapely.buffer(self.centre, self.width / 2, cap_style="flat", quad_segs=2)
+
+
+def thin_strips(strips: list[Strip], spacing: float, area: float) -> list[Strip]:
+    """Keep a share of the strips so that coarse tessellations are not dominated by them.
+
+    Strips are listed by the caller in order of their families; every k-th of each kind is
+    kept where k = spacing / 150 m (all of them at about 100 patches per km²).
+    """
+    keep_every = max(1, round(spacing / 150.0))
+    out: list[Strip] = []
+    seen: dict[str, int] = {}
+    for strip in strips:
+        i = seen.get(strip.kind, 0)
+        seen[strip.kind] = i + 1
+        if i % keep_every == 0:
+            out.append(strip)
+    return out
+
+
+def _cross_cuts(strips: list[Strip], every: float) -> np.ndarray:
+    """Short lines across each strip every ``every`` metres: they split a long strip."""
+    cuts = []
+    for strip in strips:
+        length = strip.centre.length
+        if length < 2 * every:
+            continue
+        d = np.arange(every / 2, length - every / 4, every)
+        a = shapely.get_coordinates(shapely.line_interpolate_point(strip.centre, d - 1.0))
+        b = shapely.get_coordinates(shapely.line_interpolate_point(strip.centre, d + 1.0))
+        mid = (a + b) / 2
+        t = (b - a) / np.linalg.norm(b - a, axis=1, keepdims=True)
+        normal = np.column_stack([-t[:, 1], t[:, 0]]) * (strip.width / 2 + 1.0)
+        cuts.append(shapely.linestrings(np.stack([mid - normal, mid + normal], axis=1)))
+    return np.concatenate(cuts) if cuts else np.empty(0, dtype=object)
+
+
 def tessellate(district: shapely.Geometry, n: int, rng: np.random.Generator,
-               strips: list[tuple[shapely.Geometry, str]]) -> Tessellation:
+               strips: list[Strip]) -> Tessellation:
     """Tessellate ``district`` into about ``n`` parcels plus the given strips.
 
-    ``strips`` are (strip polygon, kind) pairs (e.g. a road buffered to its width); their
-    outlines become patch edges and the patches inside them get that kind.
+    The strips' outlines become patch edges (parcel edges inside a strip are removed) and
+    the patches inside a strip get the strip's kind in ``strip_kind``.
     """
-    edges, _ = seed_lines(district, n, rng)
-    strip_polys = np.array([s for s, _ in strips], dtype=object)
-    strip_kinds = np.array([k for _, k in strips], dtype=object)
+    spacing = float(np.sqrt(district.area / max(n, 1)))
+    strips = thin_strips(strips, spacing, district.area)
+    # each km of strip adds about 2 / spacing patches (split parcels): ask for fewer parcels
+    strip_km = sum(s.centre.intersection(district).length for s in strips) / 1000.0
+    ratio = 3.0 * (spacing / 1000.0) * strip_km / (district.area / 1e6)
+    edges, _ = seed_lines(district, max(1, round(n / (1.0 + ratio))), rng)
+    cut_every = max(4 * spacing, 800.0)
+    strip_polys = np.array([s.polygon for s in strips], dtype=object)
+    strip_kinds = np.array([s.kind for s in strips], dtype=object)
+    strip_centres = strips
     if len(strip_polys):
         strip_polys = shapely.intersection(strip_polys, district)
-        ok = ~shapely.is_empty(strip_polys)
-        strip_polys, strip_kinds = strip_polys[ok], strip_kinds[ok]
     strip_lines = shapely.get_parts(shapely.boundary(strip_polys)) if len(strip_polys) else \
         np.empty(0, dtype=object)
 
@@ -133,15 +186,20 @@ def tessellate(district: shapely.Geometry, n: int, rng: np.random.Generator,
     crossing = ~inside & shapely.intersects(district, edges)
     clean = edges[inside]
     to_node = [shapely.intersection(edges[crossing], district)]
-    # edges crossed by strips need noding too
+    # edges inside strips are removed (a road is not cut by parcel edges); the rest of the
+    # edges crossed by strips need noding, and each strip gets a cross-cut every few parcels
     if len(strip_lines):
         tree = shapely.STRtree(clean)
-        hit = np.unique(tree.query(strip_polys, predicate="intersects")[1])
+        si, ei = tree.query(strip_polys, predicate="intersects")
         mask = np.zeros(len(clean), dtype=bool)
-        mask[hit] = True
-        to_node.append(clean[mask])
+        mask[ei] = True
+        cut = clean.copy()
+        for s_idx, e_idx in zip(si, ei, strict=True):
+            cut[e_idx] = shapely.difference(cut[e_idx], strip_polys[s_idx])
+        to_node.append(cut[mask])
         clean = clean[~mask]
         to_node.append(strip_lines)
+        to_node.append(_cross_cuts(strip_centres, cut_every))
     to_node.append(shapely.get_parts(shapely.boundary(district)))
     noded = shapely.get_parts(shapely.unary_union(np.concatenate(to_node)))
     lines = np.concatenate([clean, noded])
@@ -151,8 +209,8 @@ def tessellate(district: shapely.Geometry, n: int, rng: np.random.Generator,
     rep = shapely.point_on_surface(polys)
     kind = np.full(len(polys), "", dtype=object)
     if len(strip_polys):
-        tree = shapely.STRtree(strip_polys)
-        pi, si = tree.query(rep, predicate="within")
+        tree = shapely.STRtree(rep)
+        si, pi = tree.query(strip_polys, predicate="contains")
         # the first strip listed wins where strips cross
         order = np.lexsort((si, pi))
         pi, si = pi[order], si[order]

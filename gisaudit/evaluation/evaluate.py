@@ -92,10 +92,25 @@ def evaluate_tenure(
     matrix = changes.transition_matrix()
     change_pieces = changes.changes()
     leads = find_leads(
-        change_pieces, package, tenure_id=str(row["id"]), district_code=code,
-        start=selection.start, end=selection.end, rules=rules,
+        change_pieces,
+        package,
+        tenure_id=str(row["id"]),
+        district_code=code,
+        start=selection.start,
+        end=selection.end,
+        rules=rules,
     )
     notes.extend(leads.attrs.get("notes", []))
+    raster_check = _raster_check(package, changes, matrix, cache)
+    if raster_check is not None:
+        changed = raster_check.cells[
+            raster_check.cells["from_group"] != raster_check.cells["to_group"]
+        ]
+        notes.append(
+            "土地覆盖栅格路径核对：栅格转移矩阵与矢量结果各单元绝对差合计 "
+            f"{raster_check.total_abs_diff_ha:.2f} 公顷（占辖区 {raster_check.total_abs_diff_pct:.3f}%），"
+            f"其中变化部分 {changed['diff_ha'].abs().sum():.2f} 公顷；评分以矢量结果为准。"
+        )
     district_row = package.districts[package.districts["district_code"] == code]
     coast_km = None
     if coast_start is not None or coast_end is not None:
@@ -143,7 +158,7 @@ def evaluate_tenure(
             "changeset": changes,
             "selection": selection,
             "indicator_system": system,
-            "raster_comparison": _raster_check(package, changes, matrix, cache),
+            "raster_comparison": raster_check,
         },
     )
 

@@ -151,3 +151,5 @@ def test_raster_check_where_land_cover_exists(tmp_path):
     assert cells.loc[("farmland", "built"), "vector_ha"] == pytest.approx(100, rel=1e-6)
     assert cmp.total_abs_diff_ha == pytest.approx(800, rel=1e-6)
     assert cmp.total_abs_diff_pct == pytest.approx(200, rel=1e-6)
+    notes = r.scorecard["vintages"]["notes"]
+    assert any("土地覆盖栅格路径核对" in n and "800.00 公顷" in n for n in notes)

@@ -41,6 +41,7 @@ def progress_bar() -> Iterator[ProgressFn]:
         TimeElapsedColumn(),
         console=err_console,
         transient=False,
+        disable=not err_console.is_terminal,  # no bar redraws in logs and pipes
     ) as bar:
         tasks: dict[str, TaskID] = {}
 

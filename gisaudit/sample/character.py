@@ -130,7 +130,9 @@ def patch_context(polys: np.ndarray, code: str, coast: shapely.Geometry | None,
     village = np.zeros(len(polys), dtype=bool)
     area_km2 = float(shapely.area(polys).sum()) / 1e6
     vspec = char["villages"]
-    n_vill = int(area_km2 * vspec["per_km2"])
+    # at coarse sizes (few, large patches) a village per disc centre would swallow the
+    # district: villages never take more than 8 % of the patches
+    n_vill = min(int(area_km2 * vspec["per_km2"]), int(0.08 * len(polys)))
     if n_vill and len(polys):
         centres = xy[rng.choice(len(xy), size=min(n_vill, len(xy)), replace=False)]
         radii = rng.uniform(*vspec["radius_m"], size=len(centres))

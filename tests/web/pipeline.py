@@ -10,9 +10,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import yaml
-
-from gisaudit.errors import PackageError
 from gisaudit.evaluation import EvaluationCache, evaluate_tenure, validate_scorecard
 from gisaudit.evaluation.outputs import resolve_system, write_scorecard_json, write_transitions_csv
 from gisaudit.layers.package import load_package
@@ -25,21 +22,11 @@ from gisaudit.storage import make_engine, session_scope, upgrade_database
 from gisaudit.storage.repository import create_user, save_evaluation
 from web.layers import write_map_layers
 
-PATCHES = 6000  # fewer and the sample's 永久基本农田 layer can come out empty
+PATCHES = 6000
 
 
 def _load(root: Path):
-    try:
-        return load_package(root)
-    except PackageError as exc:  # the sample generator may write an empty zone layer
-        empty = [p.layer for p in exc.problems if "空图层" in p.message]
-        if len(empty) != len(exc.problems):
-            raise
-        manifest = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
-        for kind in empty:
-            manifest["zones"].pop(kind, None)
-        (root / "package.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True), "utf-8")
-        return load_package(root)
+    return load_package(root)
 
 
 def build_evaluated_database(

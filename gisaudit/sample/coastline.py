@@ -95,11 +95,42 @@ def lose_natural(coast: Coast, rng: np.random.Generator) -> tuple[float, float] 
     return start, start + length
 
 
+MEANDER_AMPLITUDE_M = 75.0  # stays inside the spec's 100 m district buffer
+MEANDER_WAVELENGTH_M = 300.0
+
+
+def meander(line: shapely.LineString) -> shapely.LineString:
+    """The coast with tidal-creek-like meanders across the boundary line (deterministic).
+
+    The district boundary is a generalised line (about 117 km along 滨海新区's sea side); the
+    surveyed coast wiggles around it (about 150 km in reality). Vertices every 10 m are moved
+    ±75 m along the smoothed normal, so the coast stays within 100 m of the boundary.
+    """
+    dense = shapely.segmentize(line, 10.0)
+    xy = shapely.get_coordinates(dense)
+    if len(xy) < 5:
+        return line
+    step = np.hypot(*np.diff(xy, axis=0).T)
+    s = np.concatenate([[0.0], np.cumsum(step)])
+    # tangent over a ±60 m window, so corners of the boundary don't flip the normal
+    k = 6
+    ahead = xy[np.minimum(np.arange(len(xy)) + k, len(xy) - 1)]
+    behind = xy[np.maximum(np.arange(len(xy)) - k, 0)]
+    tangent = ahead - behind
+    tangent /= np.maximum(np.hypot(*tangent.T), 1e-9)[:, None]
+    normal = np.column_stack([-tangent[:, 1], tangent[:, 0]])
+    envelope = 0.75 + 0.25 * np.sin(2 * np.pi * s / 4100.0)
+    offset = MEANDER_AMPLITUDE_M * envelope * np.sin(2 * np.pi * s / MEANDER_WAVELENGTH_M)
+    offset[[0, -1]] = 0.0
+    return shapely.LineString(xy + normal * offset[:, None])
+
+
 def coast_vintages(
     line: shapely.LineString, years: list[int], loss_years: list[int], rng: np.random.Generator,
     crs: str,
 ) -> tuple[dict[int, gpd.GeoDataFrame], gpd.GeoDataFrame]:
     """Coastline layer per vintage and the lost natural pieces (truth layer planted_coast)."""
+    line = meander(line)
     coast = initial_coast(line, rng)
     frames, lost = {}, []
     for year in years:

@@ -119,7 +119,9 @@ def transition_area(formula: Formula, ctx: IndicatorContext, target: float | Non
     if to_ha(present) < ZERO_HA:
         where = f"{ZONE_NAMES.get(str(formula.inside), '')}内" if inside else ""
         return Outcome(None, note=f"期初{where}没有{_theme_name(ctx, src)}，不适用")
-    return Outcome(float(to_ha(c.transition_area_m2(src, dst, zone, inside))))
+    area = float(to_ha(c.transition_area_m2(src, dst, zone, inside)))
+    # float residue of zone clipping (≈1e-12 ha) is no change: report a clean zero
+    return Outcome(area if area >= ZERO_HA else 0.0)
 
 
 def growth_rate(formula: Formula, ctx: IndicatorContext, target: float | None) -> Outcome:

@@ -16,5 +16,10 @@ if [ ! -x .venv/bin/python ]; then
     fi
   fi
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".${1:-}"
+echo "正在安装 gisaudit 及其依赖（首次约需几分钟；日志 .venv/install.log）……"
+if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+       .venv/bin/python -m pip install -q -e ".${1:-}"; } >.venv/install.log 2>&1; then
+  tail -n 40 .venv/install.log >&2
+  echo "安装失败，完整日志见 .venv/install.log。" >&2
+  exit 1
+fi

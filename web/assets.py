@@ -23,6 +23,7 @@ STATIC_URL = "/static"
 LEAFLET_JS = f"{STATIC_URL}/vendor/leaflet/leaflet.js"
 LEAFLET_CSS = f"{STATIC_URL}/vendor/leaflet/leaflet.css"
 APP_JS = f"{STATIC_URL}/gisaudit.js"
+MVT_JS = f"{STATIC_URL}/mvt.js"  # the vector tile decoder
 APP_CSS = f"{STATIC_URL}/gisaudit.css"
 
 BASEMAP_URL_ENV = "GISAUDIT_BASEMAP_URL"

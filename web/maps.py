@@ -46,6 +46,61 @@ class LazyGeoJson(MacroElement):
         self.url, self.key, self.kind, self.side, self.show = url, key, kind, side, show
 
 
+class LazyTiles(MacroElement):
+    """A layer of the API's Mapbox vector tiles (``url``: a ``{z}/{x}/{y}`` template), drawn on
+    canvas tiles in the browser (``static/mvt.js``), styled by ``kind`` like ``LazyGeoJson``.
+
+    ``filter``: which features to draw (``{"district_code": ...}`` or ``{"code": ...}``);
+    ``min_zoom``: the lowest zoom the server fills (lower zooms scale those tiles down).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = gisaudit.mvtLayer({{ this.url|tojson }},
+            {{ this.kind|tojson }}, {{ this.filter|tojson }}, {{ this.min_zoom|tojson }});
+        gisaudit.register({{ this.key|tojson }}, {{ this.side|tojson }},
+            {{ this._parent.get_name() }}, {{ this.get_name() }}, {{ this.show|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        kind: str,
+        *,
+        side: str = "main",
+        show: bool = False,
+        filter: Mapping[str, str] | None = None,
+        min_zoom: int = 0,
+    ):
+        super().__init__()
+        self._name = "LazyTiles"
+        self.url, self.key, self.kind, self.side, self.show = url, key, kind, side, show
+        self.filter, self.min_zoom = dict(filter or {}), int(min_zoom)
+
+
+def _layer(
+    name: str,
+    layers: Mapping[str, Mapping[str, Any]],
+    tiles: Mapping[str, Mapping[str, Any]],
+    key: str,
+    kind: str,
+    side: str,
+    show: bool,
+) -> MacroElement | None:
+    """The map layer ``name``: from vector tiles when ``tiles`` has it, else its GeoJSON."""
+    if name in tiles:
+        spec = tiles[name]
+        return LazyTiles(spec["url"], key, kind, side=side, show=show,
+                         filter=spec.get("filter"), min_zoom=spec.get("min_zoom", 0))  # fmt: skip
+    if name in layers:
+        return LazyGeoJson(layers[name]["url"], key, kind, side=side, show=show)
+    return None
+
+
 def _fit(m: folium.Map, bounds: BBox | None) -> None:
     if bounds is not None and len(bounds) == 4:
         west, south, east, north = (float(v) for v in bounds)
@@ -115,38 +170,37 @@ def tenure_maps(
     bounds: BBox | None,
     theme: str = "farmland",
     basemap: Basemap | None = None,
+    tiles: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[LocalMap, LocalMap]:
     """The start and end maps of a tenure (the page keeps them in sync).
 
-    ``layers``: layer name -> ``{"url": ..., "features": n}`` for the files of
+    ``layers``: layer name -> ``{"url": ..., "features": n}`` for the GeoJSON files of
     ``web.layers`` (district, start_<theme>, end_<theme>, changes, zone_<kind>, …).
+    ``tiles``: the same names -> ``{"url": <{z}/{x}/{y} template>, "filter": {...},
+    "min_zoom": n}`` for layers drawn from the API's vector tiles instead (they win).
     Both maps show the district, the chosen ``theme`` and the zones as toggles; the end map
-    also has the change polygons and the leads.
+    also has the change polygons and the leads (always GeoJSON: they have popups).
     """
     style = map_style()
+    tiles = tiles or {}
     maps = (new_map(basemap=basemap), new_map(basemap=basemap))
     for side, m in zip(("start", "end"), maps, strict=True):
         _fit(m, bounds)
-        if "district" in layers:
-            LazyGeoJson(layers["district"]["url"], "district", "district", side=side,
-                        show=True).add_to(m)  # fmt: skip
+        found = [_layer("district", layers, tiles, "district", "district", side, True)]
         for key, spec in style.map_themes.items():
-            name = f"{side}_{key}"
-            if name in layers:
-                kind = "coast" if spec.get("kind") == "coastline" else f"theme:{key}"
-                LazyGeoJson(layers[name]["url"], f"theme_{key}", kind, side=side,
-                            show=key == theme).add_to(m)  # fmt: skip
+            kind = "coast" if spec.get("kind") == "coastline" else f"theme:{key}"
+            found.append(_layer(f"{side}_{key}", layers, tiles, f"theme_{key}", kind, side,
+                                key == theme))  # fmt: skip
         for kind in style.zones:
-            if f"zone_{kind}" in layers:
-                LazyGeoJson(layers[f"zone_{kind}"]["url"], f"zone_{kind}", f"zone:{kind}",
-                            side=side).add_to(m)  # fmt: skip
-    end = maps[1]
-    if "changes" in layers:
-        LazyGeoJson(layers["changes"]["url"], "changes", "changes", side="end", show=True).add_to(
-            end
-        )
+            found.append(_layer(f"zone_{kind}", layers, tiles, f"zone_{kind}", f"zone:{kind}",
+                                side, False))  # fmt: skip
+        if side == "end":
+            found.append(_layer("changes", layers, tiles, "changes", "changes", side, True))
+        for element in found:
+            if element is not None:
+                element.add_to(m)
     if leads_url:
-        LazyGeoJson(leads_url, "leads", "leads", side="end", show=True).add_to(end)
+        LazyGeoJson(leads_url, "leads", "leads", side="end", show=True).add_to(maps[1])
     return maps
 
 

@@ -15,12 +15,21 @@ import jinja2
 
 from gisaudit.layers.classes import default_class_table
 from web import maps, panels
-from web.assets import APP_CSS, APP_JS, LEAFLET_CSS, LEAFLET_JS, TEMPLATES_DIR, Basemap, map_parts
+from web.assets import (
+    APP_CSS,
+    APP_JS,
+    LEAFLET_CSS,
+    LEAFLET_JS,
+    MVT_JS,
+    TEMPLATES_DIR,
+    Basemap,
+    map_parts,
+)
 from web.styles import map_style
 
 GRADES = ("好", "较好", "一般", "较差", "差")
 ASSETS = {"leaflet_js": LEAFLET_JS, "leaflet_css": LEAFLET_CSS, "app_js": APP_JS,
-          "app_css": APP_CSS}  # fmt: skip
+          "mvt_js": MVT_JS, "app_css": APP_CSS}  # fmt: skip
 LEAD_ROWS = 200  # leads listed under a tenure's map
 
 
@@ -35,11 +44,23 @@ def _env() -> jinja2.Environment:
     )
 
 
+@functools.cache
+def theme_codes() -> dict[str, list[str]]:
+    """Per land-use map theme, every land-class code (as the tiles' ``dlbm``) in that theme."""
+    table = default_class_table()
+    return {
+        key: sorted(c for c in table.names if table.in_theme(c, spec["theme"]))
+        for key, spec in map_style().map_themes.items()
+        if spec.get("kind") == "landuse"
+    }
+
+
 def _config() -> dict[str, Any]:
     style = map_style()
     return {
         "style": style.as_js(),
         "classNames": dict(default_class_table().names),
+        "themeCodes": theme_codes(),
         "severityLabels": style.severity_labels,
         "scoreRamp": list(style.score_ramp),
         "noData": style.no_data,
@@ -122,33 +143,38 @@ def tenure_page(
     bounds: Sequence[float] | None = None,
     basemap: Basemap | None = None,
     map_note: str | None = None,
+    tiles: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     """A tenure: start | end maps per theme with changes, leads and zones; the scorecard,
     the transition chart, the asset account, the leads and the downloads.
 
     ``tenure``: id, district_name, official, position, start, end. ``layers``: name ->
-    ``{"url", "features"}`` (see ``web.layers``). ``leads``: spec §8 dicts (the first
-    ``LEAD_ROWS`` are listed). ``downloads``: dicts with url, filename, label.
+    ``{"url", "features"}`` (see ``web.layers``); ``tiles``: name -> ``{"url", "filter",
+    "min_zoom"}`` for the layers drawn from vector tiles instead (see ``maps.tenure_maps``).
+    ``leads``: spec §8 dicts (the first ``LEAD_ROWS`` are listed). ``downloads``: dicts with
+    url, filename, label.
     """
     style = map_style()
-    theme = next((k for k in style.map_themes if layers.get(f"end_{k}", {}).get("features")),
-                 "farmland")  # fmt: skip
+    tiles = tiles or {}
+    have = {**layers, **tiles}
+    theme = next((k for k in style.map_themes if layers.get(f"end_{k}", {}).get("features")
+                  or f"end_{k}" in tiles), "farmland")  # fmt: skip
     start_map, end_map = maps.tenure_maps(layers, leads_url=leads_url, bounds=bounds,
-                                          theme=theme, basemap=basemap)  # fmt: skip
+                                          theme=theme, basemap=basemap, tiles=tiles)  # fmt: skip
     themes = [
         {"key": k, "label": s["label"], "colour": style.theme_colours.get(k, "#888"),
          "line": s.get("kind") == "coastline", "checked": k == theme,
-         "available": f"start_{k}" in layers or f"end_{k}" in layers}
+         "available": f"start_{k}" in have or f"end_{k}" in have}
         for k, s in style.map_themes.items()
     ]  # fmt: skip
     overlays = [
         {"key": "changes", "label": "变化图斑", "colour": "#999", "checked": True,
-         "available": "changes" in layers},
+         "available": "changes" in have},
         {"key": "leads", "label": "疑点", "colour": style.severity_colours["high"],
          "checked": True, "available": leads_url is not None},
     ] + [
         {"key": f"zone_{k}", "label": z["label"], "colour": z["colour"], "checked": False,
-         "available": f"zone_{k}" in layers}
+         "available": f"zone_{k}" in have}
         for k, z in style.zones.items()
     ]  # fmt: skip
     coast = any(k.endswith("_coastline") for k in layers)

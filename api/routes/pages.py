@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from api.auth import ANONYMOUS, ROLE_NAMES, Principal, check_lead_work, token_subject
 from api.deps import ServicesDep, SessionDep
 from api.errors import AuthenticationError
+from api.tenure_tiles import tenure_tiles, tiles_note
 from gisaudit.errors import GisAuditError, NotFoundError
 from gisaudit.storage.models import Lead
 from gisaudit.storage.repository import (
@@ -254,7 +255,13 @@ def tenure_view(
                 "label": "疑点问题清单（xlsx）",
             },
         ]
-    note = None if index else "该任期的评价没有生成地图图层（map/），地图只能显示疑点。请重新评价。"
+    tiles = tenure_tiles(
+        services, row.evaluation, folder, tenure.district_code, tenure_id,
+        (row.scorecard or {}).get("vintages") or {}, sees_changes=visible,
+    )  # fmt: skip
+    note = tiles_note(tiles, layers)
+    if not index:
+        note = "该任期的评价没有生成地图图层（map/），部分图层无法显示。请重新评价。" + note
     html = pages.tenure_page(
         {
             "id": tenure.id,
@@ -278,6 +285,7 @@ def tenure_view(
         bounds=bounds,
         basemap=basemap_from_env(),
         map_note=note,
+        tiles=tiles,
     )
     return HTMLResponse(html)
 

@@ -35,6 +35,7 @@ class Site:
     base: str
     data_dir: Path
     url: str
+    package: Path  # the evaluated package's folder (registered on the server, for its tiles)
 
 
 def _free_port() -> int:
@@ -49,6 +50,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     import uvicorn
 
     from api.main import create_app
+    from api.packages import PackageStore
     from api.settings import Settings
 
     work = tmp_path_factory.mktemp("web")
@@ -56,7 +58,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     add_user(url, "auditor", PASSWORD, "auditor", [AUDITED])
     add_user(url, "viewer", PASSWORD, "viewer", [])
     secret = "web-tests-" + "k" * 32
-    app = create_app(Settings(database_url=url, data_dir=data_dir, secret_key=secret))
+    settings = Settings(database_url=url, data_dir=data_dir, secret_key=secret)
+    PackageStore(settings).register_folder(str(work / "package"), "admin")  # for its tiles
+    app = create_app(settings)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -66,11 +70,27 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("web test server did not start")
         time.sleep(0.05)
+    _warm_tiles(f"http://127.0.0.1:{port}")
     try:
-        yield Site(base=f"http://127.0.0.1:{port}", data_dir=data_dir, url=url)
+        yield Site(
+            base=f"http://127.0.0.1:{port}", data_dir=data_dir, url=url, package=work / "package"
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def _warm_tiles(base: str) -> None:
+    """Ask for one land-use tile, so that the server indexes the package's layers (once per
+    server start, several seconds) before the pages' tests time their tile loads."""
+    import httpx
+
+    token = httpx.post(f"{base}/api/token", data={"username": "viewer", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    layers = httpx.get(f"{base}/tiles", headers=headers).json()["layers"]
+    landuse = next(x for x in layers if x["id"].startswith("landuse-"))
+    url = landuse["tiles"][0].format(z=11, x=1690, y=778)
+    httpx.get(url, headers=headers, timeout=120).raise_for_status()
 
 
 @pytest.fixture(scope="session")

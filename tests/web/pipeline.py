@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from api.pipeline import write_changes
 from gisaudit.evaluation import EvaluationCache, evaluate_tenure, validate_scorecard
 from gisaudit.evaluation.outputs import resolve_system, write_scorecard_json, write_transitions_csv
 from gisaudit.layers.package import load_package
@@ -67,6 +68,7 @@ def evaluate_into_database(
         write_transitions_csv(result, folder)
         write_leads(leads, folder, package.crs, package=package, pdf=False, chip_px=160)
         write_map_layers(result, folder, package)
+        write_changes(result, folder)  # changes.parquet: served as vector tiles
         if tid in reports_for:
             write_scorecard_xlsx(result, folder / "scorecard.xlsx")
             write_report_html(result, build_figures(result), folder / "report.html")

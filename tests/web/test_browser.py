@@ -110,28 +110,80 @@ def test_clicking_a_district_opens_its_tenure(page, site):
     assert page.locator("#scorecard tbody tr").count() >= 10
 
 
-def test_layer_toggles_change_what_is_drawn(page, site):
+PAINTED = """sel => Array.from(document.querySelectorAll(sel)).reduce((n, c) => {
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) { n += 1; } }
+    return n;
+}, 0)"""
+
+
+def _painted(page, side: str, kind: str) -> int:
+    """Non-transparent pixels of the canvas tiles of one tile layer (kind as in the class)."""
+    return page.evaluate(PAINTED, f"#map-{side} .kind-{kind} canvas.gisaudit-mvt")
+
+
+def _drawn(page, key: str, side: str) -> int:
+    """Distinct features the page drew from the vector tiles of one layer."""
+    return page.evaluate("([k, s]) => gisaudit.tileStats(k, s).features", [key, side])
+
+
+def _patches(site, side: str, theme: str) -> int:
+    """Land-use patches of the audited district in a theme at the tenure's start or end."""
+    from gisaudit.layers.classes import default_class_table
+    from gisaudit.layers.package import load_package
+
+    with _api(site, "viewer") as client:
+        vintage = client.get(f"/api/tenures/{TENURE}/scorecard").json()["vintages"][side]
+    package = load_package(site.package)
+    frame = next(v.frame for v in package.landuse if v.vintage.isoformat() == vintage)
+    frame = frame[frame["district_code"].astype(str) == AUDITED]
+    mask = default_class_table().theme_mask(frame["code"].astype(str), theme)
+    return int(frame.loc[mask, "bsm"].nunique())
+
+
+def _requested(page, part: str) -> list[str]:
+    return [u for u in page.recorder.urls if part in u]
+
+
+def test_theme_layers_come_from_vector_tiles(page, site):
     sign_in(page, site, "auditor", f"/tenures/{TENURE}")
     wait_for_layers(page)
-    start = "#map-start path.leaflet-interactive"
-    end = "#map-end path.leaflet-interactive"
-    farmland_start = _layer_features(site, "start_farmland")
-    assert page.locator(start).count() == farmland_start
-    n_end = page.locator(end).count()
-    changes = _layer_features(site, "changes")
-    assert changes > 0
+    assert "矢量瓦片" in page.inner_text("p.notice")
+    # the themes, the change polygons and the district come from /tiles/…mvt, with the sign-in
+    for part in ("/tiles/landuse-", "/tiles/changes/", "/tiles/districts/"):
+        assert any(u.endswith(".mvt") or ".mvt?" in u for u in _requested(page, part)), part
+    assert not _requested(page, "start_farmland.geojson")
+    assert not _requested(page, "changes.geojson")
+    # the theme drawn is exactly the district's patches of that theme
+    assert _drawn(page, "theme_farmland", "start") == _patches(site, "start", "farmland") > 0
+    assert _drawn(page, "theme_farmland", "end") == _patches(site, "end", "farmland") > 0
+    assert _painted(page, "start", "theme-farmland") > 1000
+    changes = _painted(page, "end", "changes")
+    assert changes > 0 and _drawn(page, "changes", "end") > 0
+    publish_screenshot(screenshot(page, "tenure"), "screenshot-tenure.png")
+    # toggling an overlay removes and restores its tiles
     page.uncheck('input[data-layer="changes"]')
-    assert page.locator(end).count() == n_end - changes
+    assert _painted(page, "end", "changes") == 0
     page.check('input[data-layer="changes"]')
-    assert page.locator(end).count() == n_end
+    wait_for_layers(page)
+    assert _painted(page, "end", "changes") == changes
+    # a zone from its tiles
     page.check('input[data-layer="zone_pbf"]')
     wait_for_layers(page)
-    pbf = _layer_features(site, "zone_pbf")
-    assert pbf > 0
-    assert page.locator(start).count() == farmland_start + pbf
+    assert _requested(page, "/tiles/zones-")
+    assert _painted(page, "start", "zone-pbf") > 0
+    # another theme: the first one's tiles go, the new one's are drawn
+    farmland = _painted(page, "start", "theme-farmland")
     page.check('input[name="theme"][value="water"]')
     wait_for_layers(page)
-    assert page.locator(start).count() == _layer_features(site, "start_water") + pbf
+    assert _painted(page, "start", "theme-farmland") == 0
+    water = _painted(page, "start", "theme-water")
+    assert water > 0 and water != farmland
+    assert _drawn(page, "theme_water", "start") == _patches(site, "start", "water") > 0
+    page.check('input[name="theme"][value=""]')
+    assert _painted(page, "start", "theme-water") == 0
+    # the leads stay a GeoJSON layer with their popups
+    assert page.locator("#map-end path[data-lead-id]").count() > 0
 
 
 def test_lead_popup_shows_its_fields(page, site):
@@ -148,9 +200,9 @@ def test_lead_popup_shows_its_fields(page, site):
     code = next(iter(lead["from_codes"]))
     assert code in popup.locator(".from-codes").inner_text()
     assert "法" in popup.locator(".legal").inner_text()  # the legal basis
-    page.wait_for_timeout(300)  # let the chips arrive
-    path = screenshot(page, "tenure")
-    publish_screenshot(path, "screenshot-tenure.png")
+    page.wait_for_timeout(300)  # let the chips arrive, and the popup pan the maps
+    wait_for_layers(page)  # the tiles of the panned view
+    screenshot(page, "tenure-lead-popup")
 
 
 def test_auditor_changes_a_lead_state_and_it_persists(page, site):
@@ -205,3 +257,42 @@ def test_another_districts_lead_is_not_reachable(page, site):
     page.goto(f"{site.base}/tenures/{other['tenure_id']}")
     assert page.locator("#lead-table").count() == 0
     assert page.locator('input[data-layer="leads"]').is_disabled()
+
+
+def test_the_tile_decoder_reads_what_the_server_encodes(page, site):
+    """mvt.js against mapbox_vector_tile: same layer, properties and (zigzag, delta) vertices."""
+    import base64
+
+    import mapbox_vector_tile
+    import shapely
+
+    from api.tiles import encode_tile, tile_bounds
+
+    minx, miny, maxx, maxy = tile_bounds(12, 3380, 1556)
+    w, h = maxx - minx, maxy - miny
+    square = shapely.box(minx + w * 0.1, miny + h * 0.1, minx + w * 0.6, miny + h * 0.5)
+    holed = square.difference(shapely.box(minx + w * 0.2, miny + h * 0.2, minx + w * 0.3,
+                                          miny + h * 0.3))  # fmt: skip
+    line = shapely.LineString([(minx + w * 0.7, miny + h * 0.9), (minx + w * 0.9, miny + h * 0.1)])
+    props = [{"dlbm": "0101", "dlmc": "水田", "kcxs": 0.25, "n": -7, "ok": True}, {"n": 3}]
+    data = encode_tile("t", [holed, line], props, 12, 3380, 1556)
+    expected = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})["t"]
+    sign_in(page, site, "viewer")
+    got = page.evaluate(
+        """b64 => { const bin = atob(b64), bytes = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+        return gisauditMVT.decode(bytes.buffer).t; }""",
+        base64.b64encode(data).decode(),
+    )
+    assert got["extent"] == expected["extent"] == 4096
+    assert [f["properties"] for f in got["features"]] == [
+        pytest.approx(f["properties"]) for f in expected["features"]
+    ]
+    assert [f["type"] for f in got["features"]] == [3, 2]
+    polygon = expected["features"][0]["geometry"]["coordinates"]  # outer ring, hole
+    assert [[tuple(p) for p in r] for r in got["features"][0]["rings"]] == [
+        [tuple(p) for p in r] for r in polygon
+    ]
+    assert [tuple(p) for p in got["features"][1]["rings"][0]] == [
+        tuple(p) for p in expected["features"][1]["geometry"]["coordinates"]
+    ]

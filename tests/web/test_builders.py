@@ -150,3 +150,29 @@ def test_score_colours_follow_the_ramp():
     assert style.score_colour(100) == style.score_ramp[-1]
     assert style.score_colour(None) == style.no_data
     assert style.grade_colour("好") != style.grade_colour("差")
+
+
+def test_tenure_layers_from_tiles_win_over_geojson():
+    layers = {name: {"url": f"/map/api/tenures/t1/layers/{name}.geojson", "features": 3}
+              for name in ("district", "start_farmland", "end_farmland", "changes",
+                           "start_coastline", "end_coastline")}  # fmt: skip
+    tiles = {
+        "start_farmland": {"url": "/tiles/landuse-p-2018-12-31/{z}/{x}/{y}.mvt",
+                           "filter": {"district_code": "120112"}, "min_zoom": 9},
+        "end_farmland": {"url": "/tiles/landuse-p-2023-12-31/{z}/{x}/{y}.mvt",
+                         "filter": {"district_code": "120112"}, "min_zoom": 9},
+        "zone_pbf": {"url": "/tiles/zones-p-pbf/{z}/{x}/{y}.mvt"},
+    }  # fmt: skip
+    html = pages.tenure_page(
+        {"id": "t1", "district_name": "津南区", "official": "某某", "position": "区长",
+         "start": "2019-01-01", "end": None}, SCORECARD, TRANSITIONS, layers,
+        leads=[], leads_total=0, leads_url="/api/leads.geojson?tenure_id=t1", downloads=[],
+        user=None, tiles=tiles)  # fmt: skip
+    assert html.count("gisaudit.mvtLayer(") == 4  # farmland at start and end, pbf on both maps
+    assert "/tiles/landuse-p-2018-12-31/{z}/{x}/{y}.mvt" in html
+    assert "farmland.geojson" not in html and "zones-p-pbf" in html
+    for geojson in ("start_coastline", "end_coastline", "changes", "district"):
+        assert f"layers/{geojson}.geojson" in html  # no tiles for these here: GeoJSON fallback
+    pbf = re.search(r'data-layer="zone_pbf"[^>]*>', html, re.S)
+    assert pbf and "disabled" not in pbf.group(0)  # the zone exists only as tiles: offered
+    assert '"themeCodes"' in html and '"0101"' in html

@@ -208,15 +208,175 @@
     return layer;
   };
 
+  /* ---- vector tiles (the API's /tiles/{layer}/{z}/{x}/{y}.mvt, decoded by mvt.js) ------ */
+  function tileStyle(kind) {
+    var s = G.config.style;
+    if (kind.indexOf("theme:") === 0) {
+      var colour = (s.themes || {})[kind.slice(6)] || "#888";
+      return function () { return {stroke: colour, width: 0.6, fill: colour, alpha: 0.55}; };
+    }
+    if (kind === "district") {
+      return function () { return {stroke: s.outline || "#333", width: 2, fill: null}; };
+    }
+    if (kind === "changes") {
+      return function (p) {
+        return {stroke: "#222", width: 0.8, fill: (s.groups || {})[p.to_group] || "#888",
+                alpha: 0.75};
+      };
+    }
+    if (kind.indexOf("zone:") === 0) {
+      var z = (s.zones || {})[kind.slice(5)] || {};
+      var dash = String(z.dash || "").split(/[ ,]+/).filter(Boolean).map(Number);
+      return function () {
+        return {stroke: z.colour || "#555", width: 2, dash: dash, fill: z.colour || "#555",
+                alpha: z.fill || 0.05};
+      };
+    }
+    return function () { return {stroke: "#555", width: 1, fill: null}; };
+  }
+
+  /* which features of a tile to draw: a theme's land classes, one district */
+  function tileFilter(kind, filter) {
+    var codes = null;
+    if (kind.indexOf("theme:") === 0) {
+      codes = {};
+      ((G.config.themeCodes || {})[kind.slice(6)] || []).forEach(function (c) { codes[c] = 1; });
+    }
+    return function (p) {
+      if (codes && !codes[p.dlbm]) { return false; }
+      if (filter && filter.district_code && p.district_code !== filter.district_code) {
+        return false;
+      }
+      if (filter && filter.code && p.code !== filter.code) { return false; }
+      return true;
+    };
+  }
+
+  function featureKey(p) {
+    return p.bsm !== undefined ? "bsm:" + p.bsm : JSON.stringify(p);
+  }
+
+  function drawTile(canvas, layer, scale, style, keep) {
+    var ctx = canvas.getContext("2d"), keys = [];
+    layer.features.forEach(function (f) {
+      var p = f.properties;
+      if (!keep(p) || !f.rings.length) { return; }
+      var st = style(p), k = scale * canvas.width / layer.extent;
+      ctx.beginPath();
+      f.rings.forEach(function (ring) {
+        ring.forEach(function (pt, i) {
+          if (i === 0) { ctx.moveTo(pt[0] * k, pt[1] * k); } else { ctx.lineTo(pt[0] * k, pt[1] * k); }
+        });
+        if (f.type === 3) { ctx.closePath(); }
+      });
+      if (f.type === 3 && st.fill) {
+        ctx.globalAlpha = st.alpha === undefined ? 1 : st.alpha;
+        ctx.fillStyle = st.fill;
+        ctx.fill("evenodd");
+      }
+      ctx.globalAlpha = 1;
+      ctx.strokeStyle = st.stroke;
+      ctx.lineWidth = st.width * scale * (window.devicePixelRatio || 1);
+      ctx.setLineDash((st.dash || []).map(function (d) { return d * (window.devicePixelRatio || 1); }));
+      ctx.stroke();
+      keys.push(featureKey(p));
+    });
+    return keys;
+  }
+
+  /* decoded tiles by URL, shared by the layers that draw the same tiles (the themes of one
+     vintage, the district and the zones on both maps); the oldest are forgotten */
+  var tileCache = new Map(), TILE_CACHE_SIZE = 400;
+  function fetchTile(src) {
+    if (tileCache.has(src)) { return tileCache.get(src); }
+    var promise = G.authFetch(src).then(function (r) {
+      if (r.status === 401) { throw new Error("请先登录。"); }
+      if (!r.ok) { throw new Error("矢量瓦片读取失败（" + r.status + "）。"); }
+      return r.arrayBuffer();
+    }).then(function (buf) { return window.gisauditMVT.decode(buf); });
+    promise.catch(function () { tileCache.delete(src); });
+    tileCache.set(src, promise);
+    if (tileCache.size > TILE_CACHE_SIZE) { tileCache.delete(tileCache.keys().next().value); }
+    return promise;
+  }
+
+  /* A canvas GridLayer drawing one MVT layer; tiles are fetched with the page's sign-in
+     (Authorization: Bearer). ``filter``: {district_code} or {code}; ``minNativeZoom``: the
+     lowest zoom the server fills (land use: 9), lower zooms scale those tiles down. */
+  G.mvtLayer = function (url, kind, filter, minNativeZoom) {
+    var style = tileStyle(kind), keep = tileFilter(kind, filter || {});
+    var Grid = L.GridLayer.extend({
+      createTile: function (coords, done) {
+        var tile = L.DomUtil.create("canvas", "leaflet-tile gisaudit-mvt");
+        var size = this.getTileSize(), ratio = window.devicePixelRatio || 1;
+        tile.width = size.x * ratio;
+        tile.height = size.y * ratio;
+        tile.gisauditKeys = [];
+        var src = L.Util.template(url, {z: coords.z, x: coords.x, y: coords.y});
+        G.pending += 1;
+        document.body.dataset.loading = String(G.pending);
+        fetchTile(src).then(function (layers) {
+          var name = Object.keys(layers)[0];
+          if (name) { tile.gisauditKeys = drawTile(tile, layers[name], 1, style, keep); }
+          tile.dataset.features = String(tile.gisauditKeys.length);
+          done(null, tile);
+        }).catch(function (err) {
+          G.notice(err.message);
+          done(err, tile);
+        }).finally(function () {
+          G.pending -= 1;
+          document.body.dataset.loading = String(G.pending);
+        });
+        return tile;
+      },
+    });
+    var order = kind.indexOf("theme:") === 0 ? 1 : kind === "changes" ? 2 : kind === "district" ? 4 : 3;
+    var layer = new Grid({minNativeZoom: minNativeZoom || 0, maxNativeZoom: 22, zIndex: order,
+                          className: "gisaudit-tiles kind-" + kind.replace(/[^a-z]/g, "-")});
+    layer.gisauditKind = kind;
+    return layer;
+  };
+
+  /* distinct features drawn by a tile layer (for the page's tests): {tiles, features} */
+  G.tileStats = function (key, side) {
+    var entry = (G.layers[key] || {})[side];
+    if (!entry || !entry.layer._tiles || !entry.map.hasLayer(entry.layer)) {
+      return {tiles: 0, features: 0, keys: []};
+    }
+    var seen = {}, tiles = 0;
+    Object.keys(entry.layer._tiles).forEach(function (k) {
+      var t = entry.layer._tiles[k];
+      if (!t.current || !t.el.gisauditKeys) { return; }
+      tiles += 1;
+      t.el.gisauditKeys.forEach(function (f) { seen[f] = 1; });
+    });
+    return {tiles: tiles, features: Object.keys(seen).length, keys: Object.keys(seen)};
+  };
+
   G.register = function (key, side, map, layer, show) {
     G.layers[key] = G.layers[key] || {};
     G.layers[key][side] = {map: map, layer: layer};
-    if (show) { layer.addTo(map); }
+    if (!show) { return; }
+    if (layer instanceof L.GridLayer) {
+      /* tiles: once the page has laid out and fitted the maps, so that only the tiles of the
+         final view are fetched */
+      G.pending += 1;
+      document.body.dataset.loading = String(G.pending);
+      window.setTimeout(function () {
+        G.pending -= 1;
+        var entry = G.layers[key][side];
+        if (entry.layer === layer && !entry.hidden) { layer.addTo(map); }
+        document.body.dataset.loading = String(G.pending);
+      }, 0);
+    } else {
+      layer.addTo(map);
+    }
   };
   G.toggle = function (key, on) {
     var sides = G.layers[key] || {};
     Object.keys(sides).forEach(function (side) {
       var entry = sides[side];
+      entry.hidden = !on;
       if (on) { entry.layer.addTo(entry.map); } else { entry.map.removeLayer(entry.layer); }
     });
   };

@@ -1,0 +1,91 @@
+"""Which layers of a tenure's web map come from the API's vector tiles (``/tiles``).
+
+The tenure page draws the land-use themes at start and end, the zones, the change polygons and
+the district outline from ``/tiles/{layer}/{z}/{x}/{y}.mvt`` when the evaluated package is
+stored on the server; what the tiles do not have (the coastline, or every theme when the
+package is not stored) still comes from the GeoJSON files that ``web.layers`` writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from api.routes.tiles import LANDUSE_MIN_ZOOM
+from web.styles import map_style
+
+CHANGES_FILE = "changes.parquet"
+ZXY = "{z}/{x}/{y}.mvt"
+
+
+def _package_record(services: Any, evaluation: Any) -> Any | None:
+    """The stored package an evaluation ran on: its recorded id, else the newest of that name."""
+    records = services.packages.list()
+    pid = ((evaluation.parameters or {}) if evaluation is not None else {}).get("package_id")
+    by_id = [r for r in records if r.id == pid]
+    if by_id:
+        return by_id[0]
+    name = getattr(evaluation, "package_name", None)
+    named = [r for r in records if r.name == name]
+    return named[-1] if named else None
+
+
+def tenure_tiles(
+    services: Any,
+    evaluation: Any,
+    folder: Path,
+    district_code: str,
+    tenure_id: str,
+    vintages: Mapping[str, Any],
+    *,
+    sees_changes: bool,
+) -> dict[str, dict[str, Any]]:
+    """Map layer name -> ``{"url", "filter", "min_zoom"}`` for the layers drawn from tiles.
+
+    ``vintages``: the scorecard's ``{"start": date, "end": date}`` (ISO strings);
+    ``sees_changes``: whether the user's change tiles hold this district (auditors: only theirs).
+    """
+    base = "/tiles"
+    tiles: dict[str, dict[str, Any]] = {
+        "district": {"url": f"{base}/districts/{ZXY}", "filter": {"code": district_code}},
+    }
+    if sees_changes and (Path(folder) / CHANGES_FILE).is_file():
+        tiles["changes"] = {"url": f"{base}/changes/{ZXY}?tenure_id={quote(tenure_id)}"}
+    record = _package_record(services, evaluation)
+    if record is None:
+        return tiles
+    for side in ("start", "end"):
+        vintage = str(vintages.get(side) or "")
+        if vintage not in record.vintages:
+            continue
+        layer = f"landuse-{record.id}-{vintage}"
+        for key, spec in map_style().map_themes.items():
+            if spec.get("kind") == "landuse":
+                tiles[f"{side}_{key}"] = {
+                    "url": f"{base}/{layer}/{ZXY}",
+                    "filter": {"district_code": district_code},
+                    "min_zoom": LANDUSE_MIN_ZOOM,
+                }
+    for kind in record.zones:
+        tiles[f"zone_{kind}"] = {"url": f"{base}/zones-{record.id}-{kind}/{ZXY}"}
+    return tiles
+
+
+def tiles_note(tiles: Mapping[str, Any], layers: Mapping[str, Any]) -> str:
+    """The page's notice (Chinese): which layers are vector tiles, which are still GeoJSON."""
+    style = map_style()
+    labels = {f"{s}_{k}": v["label"] for k, v in style.map_themes.items() for s in ("start", "end")}
+    labels.update({f"zone_{k}": z["label"] for k, z in style.zones.items()})
+    labels.update({"changes": "变化图斑", "district": "区界"})
+
+    def names(keys: Any) -> str:
+        return "、".join(dict.fromkeys(labels[k] for k in keys if k in labels))
+
+    from_tiles = names(tiles)
+    fallback = names(k for k in layers if k not in tiles)
+    text = f"地图图层来自矢量瓦片：{from_tiles}。" if from_tiles else ""
+    if fallback:
+        text += f"瓦片服务没有的图层仍读取 GeoJSON 文件：{fallback}。"
+    return text + "疑点为 GeoJSON 图层（可点击查看详情）。"

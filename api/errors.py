@@ -8,11 +8,14 @@ unexpected errors are logged and answered with a generic message.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from pathlib import PurePath
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gisaudit.errors import (
@@ -51,6 +54,18 @@ class PreconditionRequiredError(GisAuditError):
     code = "precondition_required"
 
 
+class InvalidParameterError(InputError):
+    """A query parameter whose value cannot be used (a malformed bbox or datetime)."""
+
+    code = "invalid_parameter"
+
+
+class UnstorableValueError(InputError):
+    """A request value the database cannot hold or compare (e.g. a NUL character)."""
+
+    code = "unstorable_value"
+
+
 class PayloadTooLargeError(InputError):
     """An upload (or its unpacked content) is larger than the limit."""
 
@@ -76,12 +91,19 @@ STATUS_CODES: dict[type[BaseException], tuple[int, str]] = {
     UnknownClassCodeError: (422, "地类编码未知"),
     ConfigError: (422, "配置文件有误"),
     UnsafeArchiveError: (422, "压缩包不安全"),
+    InvalidParameterError: (422, "请求参数有误"),
+    UnstorableValueError: (422, "输入有误"),
     InputError: (422, "输入有误"),
     PreconditionRequiredError: (428, "缺少 If-Match 请求头"),
     AnalysisError: (500, "分析失败"),
     StorageError: (503, "数据库暂时不可用"),
     GisAuditError: (500, "服务器内部错误"),
 }
+# OGC API - Features Part 1 (/req/core/query-param-invalid): under /ogc a parameter value the
+# server cannot use (request validation, InvalidParameterError) is 400, where the rest of the
+# API answers 422 (same body, same code).
+OGC_PREFIX = "/ogc"
+OGC_INVALID = (400, "请求参数有误")
 HTTP_TITLES = {
     400: "请求有误",
     401: "需要登录",
@@ -94,6 +116,7 @@ HTTP_TITLES = {
     422: "输入有误",
 }
 HTTP_DETAILS = {
+    400: "请求内容无法解析（不是有效的 JSON、表单或文件上传）。请按接口说明（/docs）检查后重试。",
     404: "没有这个地址。请检查网址，接口列表见 /docs。",
     405: "该地址不支持这种请求方法。接口列表见 /docs。",
 }
@@ -129,15 +152,46 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _scrub(request: Request, text: str) -> str:
-    """Remove the server's own folders from a message (paths are never sent)."""
-    for folder in getattr(request.app.state, "private_paths", ()):
-        text = text.replace(str(folder), "…")
+def scrub_paths(text: str, private: Iterable[str], named: Iterable[str] = ()) -> str:
+    """``text`` without server folders: ``private`` ones become "…", ``named`` ones (package
+    folders) "…/<folder name>" so the message still says which package. Longest first, so a
+    folder inside another is replaced whole."""
+    folders = {str(f): "…" for f in private if str(f) not in ("", "/", ".")}
+    folders.update({str(f): f"…/{PurePath(str(f)).name}" for f in named if str(f)})
+    for folder in sorted(folders, key=len, reverse=True):
+        text = text.replace(folder, folders[folder])
     return text
 
 
+def scrub_for(request: Request, text: str) -> str:
+    """Remove the server's own folders and the packages' folders from a message."""
+    private = getattr(request.app.state, "private_paths", ())
+    services = getattr(request.app.state, "services", None)
+    try:
+        named = [r.path for r in services.packages.list()] if services is not None else []
+    except OSError:
+        named = []
+    return scrub_paths(text, private, named)
+
+
+def _is_ogc(request: Request) -> bool:
+    path = request.url.path
+    return path == OGC_PREFIX or path.startswith(OGC_PREFIX + "/")
+
+
+UNSTORABLE_DETAIL = (
+    "请求中的某个值无法在数据库中保存或查询（例如含有空字符 \\0，或数值超出范围）。"
+    "请删除特殊字符后重试。"
+)
+
+
 async def _gisaudit_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, StorageError) and isinstance(exc.__cause__, DataError):
+        # the database refused a value the client sent: the client's to fix, not a failure
+        exc = UnstorableValueError(UNSTORABLE_DETAIL)
     status, title = status_for(exc)
+    if isinstance(exc, InvalidParameterError | UnstorableValueError) and _is_ogc(request):
+        status, title = OGC_INVALID
     code = getattr(exc, "code", "gisaudit_error")
     extra: dict[str, Any] = {}
     headers = None
@@ -146,17 +200,14 @@ async def _gisaudit_error(request: Request, exc: Exception) -> JSONResponse:
         detail = STORAGE_DETAIL
     elif status >= 500:
         log.error("error on %s: %s", request.url.path, exc, exc_info=exc)
-        detail = _scrub(request, str(exc)) if isinstance(exc, AnalysisError) else INTERNAL_DETAIL
+        detail = scrub_for(request, str(exc)) if isinstance(exc, AnalysisError) else INTERNAL_DETAIL
     else:
-        detail = _scrub(request, str(exc))
+        detail = scrub_for(request, str(exc))
     if isinstance(exc, PackageError):
         extra["problems"] = [
             {
-                "file": p.file,
-                "layer": p.layer,
-                "feature": p.feature,
-                "message": p.message,
-                "action": p.action,
+                key: scrub_for(request, str(getattr(p, key)))
+                for key in ("file", "layer", "feature", "message", "action")
             }
             for p in exc.problems
         ]
@@ -200,7 +251,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     fields = "、".join(dict.fromkeys(e["field"] for e in errors)) or "请求"
     detail = f"请求参数不正确：{fields}。请按接口说明（/docs）修改后重试。"
-    return problem(422, "输入有误", detail, "validation_failed", errors=errors)
+    status, title = OGC_INVALID if _is_ogc(request) else (422, "输入有误")
+    return problem(status, title, detail, "validation_failed", errors=errors)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

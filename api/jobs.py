@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine
 
+from api.errors import scrub_paths
 from api.packages import PackageStore
 from api.pipeline import RunOptions, run_evaluation
 from api.systems import SystemStore
@@ -173,9 +174,11 @@ class JobManager:
         return report
 
     def _scrub(self, text: str) -> str:
-        for path in self.private_paths:
-            text = text.replace(path, "…")
-        return text
+        try:
+            named = [r.path for r in self.packages.list()]
+        except OSError:
+            named = []
+        return scrub_paths(text, self.private_paths, named)
 
     def _run(self, job_id: str) -> None:
         self._update(job_id, state="running", started_at=_now())

@@ -19,6 +19,7 @@ from api.deps import Services
 from api.errors import add_exception_handlers
 from api.jobs import JobManager
 from api.limits import BodyLimitMiddleware
+from api.openapi import install_openapi
 from api.packages import PackageStore
 from api.routes import (
     districts,
@@ -95,4 +96,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, users, districts, packages, indicators, evaluations, leads, ogc, tiles):
         app.include_router(module.router)
     app.include_router(pages.router)
+    install_openapi(app)
     return app

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from api.errors import PreconditionRequiredError
-from gisaudit.errors import InputError, StaleUpdateError
+from api.errors import InvalidParameterError, PreconditionRequiredError
+from gisaudit.errors import StaleUpdateError
 
 BBox = tuple[float, float, float, float]
 
@@ -21,7 +21,9 @@ def parse_bbox(text: str | None) -> BBox | None:
     if len(values) == 6:
         values = [values[0], values[1], values[3], values[4]]
     if len(values) != 4 or not all(v == v and abs(v) != float("inf") for v in values):
-        raise InputError(f"范围 bbox=“{text}” 不正确：应为 最小经度,最小纬度,最大经度,最大纬度。")
+        raise InvalidParameterError(
+            f"范围 bbox=“{text}” 不正确：应为 最小经度,最小纬度,最大经度,最大纬度。"
+        )
     minx, miny, maxx, maxy = values
     if (
         minx > maxx
@@ -29,7 +31,7 @@ def parse_bbox(text: str | None) -> BBox | None:
         or not (-180 <= minx <= 180 and -180 <= maxx <= 180)
         or not (-90 <= miny <= 90 and -90 <= maxy <= 90)
     ):
-        raise InputError(
+        raise InvalidParameterError(
             f"范围 bbox=“{text}” 不正确：经度应在 −180–180、纬度在 −90–90 之间，"
             "且最小值不大于最大值。"
         )
@@ -43,7 +45,7 @@ def _instant(text: str) -> date | None:
     try:
         return date.fromisoformat(text[:10])
     except ValueError as exc:
-        raise InputError(
+        raise InvalidParameterError(
             f"时间 datetime 中的“{text}”不是日期。"
             "请写成 2023-12-31、2018-01-01/2023-12-31 或 ../2023-12-31。"
         ) from exc
@@ -57,7 +59,10 @@ def parse_datetime(text: str | None) -> tuple[date | None, date | None] | None:
         start_text, _, end_text = text.partition("/")
         start, end = _instant(start_text), _instant(end_text)
         if start is not None and end is not None and start > end:
-            raise InputError(f"时间区间“{text}”的开始晚于结束。")
+            raise InvalidParameterError(
+                f"时间 datetime=“{text}” 的开始晚于结束。"
+                "请把较早的日期写在前面，如 2018-01-01/2023-12-31。"
+            )
         return start, end
     day = _instant(text)
     return day, day

@@ -10,7 +10,7 @@ from api.errors import PROBLEM_JSON, STATUS_CODES
 from api.schemas import Link, Problem
 
 _TITLES = dict(STATUS_CODES.values())
-_TITLES.update({422: "输入有误", 404: "未找到"})
+_TITLES.update({400: "请求参数有误", 422: "输入有误", 404: "未找到"})
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:

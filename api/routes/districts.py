@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from api.auditlog import record
 from api.auth import require_role
-from api.deps import PrincipalDep, ServicesDep, SessionDep, UserDep
+from api.deps import PrincipalDep, ServicesDep, SessionDep, UserDep, WriteSessionDep
 from api.routes import problems
 from api.schemas import (
     DistrictOut,
@@ -134,7 +134,7 @@ def tenure(tenure_id: TenureId, session: SessionDep) -> TenureOut:
     responses=problems(401, 403, 422),
 )
 def add_tenure(
-    body: TenureCreate, principal: UserDep, services: ServicesDep, session: SessionDep
+    body: TenureCreate, principal: UserDep, services: ServicesDep, session: WriteSessionDep
 ) -> TenureOut:
     """登记任期（管理员）：结束日期不得早于开始日期，区须为天津市涉农区。"""
     require_role(principal, ["admin"], "登记任期")
@@ -155,7 +155,7 @@ def change_tenure(
     body: TenureIn,
     principal: UserDep,
     services: ServicesDep,
-    session: SessionDep,
+    session: WriteSessionDep,
 ) -> TenureOut:
     """修改任期（管理员）。"""
     require_role(principal, ["admin"], "修改任期")

@@ -165,6 +165,10 @@ def evaluation(
     job = services.jobs.get(str(evaluation_id))
     if job is not None and job.state != "done":
         return job_out(request, job)
+    if job is not None:
+        # the request's read transaction may predate the job's commit (the sign-in query
+        # opened it): start a new one so the just-saved evaluation is visible
+        session.commit()
     return evaluation_out(request, get_evaluation(session, evaluation_id), job)
 
 

@@ -30,7 +30,7 @@ CONFORMANCE = [
 ]
 CollectionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.\-]{1,100}$")]
 FeatureId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.\-]{1,128}$")]
-JSON_ERRORS = problems(401, 404, 422)
+JSON_ERRORS = problems(400, 401, 404)
 GEO_OK = {200: {"content": {GEOJSON: {}}, "description": "GeoJSON"}}
 
 

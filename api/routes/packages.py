@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Path, Request, Response, UploadFile, status
 from api.auditlog import record
 from api.auth import require_role
 from api.deps import ReaderDep, ServicesDep, UserDep
+from api.errors import scrub_for
 from api.packages import PackageRecord
 from api.routes import link, problems
 from api.schemas import FolderRegistration, PackageCreated, PackageOut, ValidationOut
@@ -36,7 +37,8 @@ def package_out(request: Request, rec: PackageRecord) -> PackageOut:
     return PackageOut(**data, links=links)
 
 
-def validation_out(report: ValidationReport) -> ValidationOut:
+def validation_out(request: Request, report: ValidationReport) -> ValidationOut:
+    """The report as sent: server and package folders replaced by their names."""
     summary = report.summary()
     rows = []
     if not summary.empty:
@@ -55,18 +57,15 @@ def validation_out(report: ValidationReport) -> ValidationOut:
         ok=report.ok,
         problems=[
             {
-                "file": p.file,
-                "layer": p.layer,
-                "feature": p.feature,
-                "message": p.message,
-                "action": p.action,
+                key: scrub_for(request, str(getattr(p, key)))
+                for key in ("file", "layer", "feature", "message", "action")
             }
             for p in report.problems
         ],
         repaired=report.repaired,
-        notes=list(report.notes),
+        notes=[scrub_for(request, n) for n in report.notes],
         summary=rows,
-        text=report.render(),
+        text=scrub_for(request, report.render()),
     )
 
 
@@ -99,7 +98,9 @@ def upload_package(
         name=rec.name,
         filename=file.filename,
     )
-    return PackageCreated(package=package_out(request, rec), validation=validation_out(report))
+    return PackageCreated(
+        package=package_out(request, rec), validation=validation_out(request, report)
+    )
 
 
 @router.post(
@@ -115,7 +116,9 @@ def register_package(
     require_role(principal, ["admin"], "登记数据包")
     rec, report = services.packages.register_folder(body.path, principal.name)
     record(services.settings, principal.name, "package.register", rec.id, name=rec.name)
-    return PackageCreated(package=package_out(request, rec), validation=validation_out(report))
+    return PackageCreated(
+        package=package_out(request, rec), validation=validation_out(request, report)
+    )
 
 
 @router.get("/{package_id}", response_model=PackageOut, responses=problems(401, 404, 422))
@@ -129,10 +132,12 @@ def package(
 @router.post(
     "/{package_id}/validate", response_model=ValidationOut, responses=problems(401, 403, 404, 422)
 )
-def revalidate(package_id: PackageId, principal: UserDep, services: ServicesDep) -> ValidationOut:
+def revalidate(
+    request: Request, package_id: PackageId, principal: UserDep, services: ServicesDep
+) -> ValidationOut:
     """重新校验数据包（管理员），返回全部问题或各区各期汇总。"""
     require_role(principal, ["admin", "reviewer"], "校验数据包")
-    return validation_out(services.packages.revalidate(package_id))
+    return validation_out(request, services.packages.revalidate(package_id))
 
 
 @router.delete(

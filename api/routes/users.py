@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Path, status
 
 from api.auditlog import record
 from api.auth import ROLE_NAMES, create_token, require_role
-from api.deps import ServicesDep, SessionDep, UserDep
+from api.deps import ServicesDep, SessionDep, UserDep, WriteSessionDep
 from api.errors import AuthenticationError
 from api.routes import problems
 from api.schemas import Token, UserCreate, UserOut, UserUpdate
@@ -72,7 +72,7 @@ def users(principal: UserDep, session: SessionDep) -> list[UserOut]:
     responses=problems(401, 403, 422),
 )
 def add_user(
-    body: UserCreate, principal: UserDep, services: ServicesDep, session: SessionDep
+    body: UserCreate, principal: UserDep, services: ServicesDep, session: WriteSessionDep
 ) -> UserOut:
     """新建用户（管理员）。"""
     require_role(principal, ["admin"], "管理用户")
@@ -94,7 +94,7 @@ def change_user(
     body: UserUpdate,
     principal: UserDep,
     services: ServicesDep,
-    session: SessionDep,
+    session: WriteSessionDep,
 ) -> UserOut:
     """修改用户的角色、负责的区或密码（管理员）。"""
     require_role(principal, ["admin"], "管理用户")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,10 +92,11 @@ def make_users(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """The populated API of one backend, shared by the API tests (read-mostly)."""
-    for url in fresh_database(request.param, tmp_path_factory):
+@contextmanager
+def populated_api(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """A new app on a fresh ``backend`` database: users signed in, the package registered and
+    every tenure evaluated through the API."""
+    for url in fresh_database(backend, tmp_path_factory):
         make_users(url)
         data_dir = tmp_path_factory.mktemp("data")
         settings = Settings(
@@ -107,7 +109,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         )
         root = make_package(tmp_path_factory.mktemp("pkg"), rasters=True)
         with TestClient(create_app(settings)) as client:
-            state = Api(client=client, settings=settings, backend=request.param, package_root=root)
+            state = Api(client=client, settings=settings, backend=backend, package_root=root)
             for name in USERS:
                 r = client.post("/api/token", data={"username": name, "password": PASSWORD})
                 assert r.status_code == 200, r.text
@@ -123,3 +125,10 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             assert job["state"] == "done", job
             state.evaluation_id = job["id"]
             yield state
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The populated API of one backend, shared by the API tests (read-mostly)."""
+    with populated_api(request.param, tmp_path_factory) as state:
+        yield state

@@ -7,6 +7,7 @@ import pytest
 from api.errors import (
     STATUS_CODES,
     AuthenticationError,
+    InvalidParameterError,
     PayloadTooLargeError,
     PermissionDeniedError,
     PreconditionRequiredError,
@@ -46,6 +47,7 @@ def test_health_and_version(api):
         (PackageError([]), 422),
         (ConfigError("x"), 422),
         (UnsafeArchiveError("x"), 422),
+        (InvalidParameterError("x"), 422),
         (InputError("x"), 422),
         (PreconditionRequiredError("x"), 428),
         (AnalysisError("x"), 500),

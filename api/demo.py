@@ -10,6 +10,10 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from api.jobs import OUT
+from api.packages import PackageStore
+from api.pipeline import RunOptions, run_evaluation
+from api.settings import Settings
 from gisaudit.errors import NotFoundError
 from gisaudit.evaluation.outputs import resolve_system
 from gisaudit.progress import ProgressFn, no_progress
@@ -21,11 +25,6 @@ from gisaudit.storage.repository import (
     save_evaluation,
     set_user_password,
 )
-
-from api.jobs import OUT
-from api.packages import PackageStore
-from api.pipeline import RunOptions, run_evaluation
-from api.settings import Settings
 
 # (name, password, role, districts) — printed by `gisaudit demo`; a demo, not a bureau's users
 DEMO_USERS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -48,7 +47,9 @@ class DemoState:
 def demo_settings(directory: Path) -> Settings:
     """Settings of the demo: SQLite and outputs under ``directory/data``, anonymous read off."""
     data = (directory / "data").resolve()
-    return replace(Settings.from_env(), data_dir=data, database_url=f"sqlite:///{data / 'gisaudit.db'}")
+    return replace(
+        Settings.from_env(), data_dir=data, database_url=f"sqlite:///{data / 'gisaudit.db'}"
+    )
 
 
 def prepare_demo(
@@ -70,7 +71,8 @@ def prepare_demo(
     try:
         with session_scope(engine) as session:
             done = [
-                e.id for e in list_evaluations(session, limit=1000).items
+                e.id
+                for e in list_evaluations(session, limit=1000).items
                 if e.fingerprints == package.fingerprints
             ]
         evaluated_now = not done
@@ -78,13 +80,24 @@ def prepare_demo(
             evaluation_id = str(uuid.uuid4())
             out = settings.data_dir / "evaluations" / evaluation_id / OUT
             results = run_evaluation(
-                package, out, tenure_ids=None, indicators=None, options=RunOptions(),
+                package,
+                out,
+                tenure_ids=None,
+                indicators=None,
+                options=RunOptions(),
                 progress=progress,
             )
             system = resolve_system(package, None)
             save_evaluation(
-                engine, package.name, package.fingerprints, system.id, system.version, results,
-                user="demo", progress=progress, evaluation_id=evaluation_id,
+                engine,
+                package.name,
+                package.fingerprints,
+                system.id,
+                system.version,
+                results,
+                user="demo",
+                progress=progress,
+                evaluation_id=evaluation_id,
                 parameters={"package_id": record.id, "demo": True},
             )
         else:

@@ -65,7 +65,7 @@ def _run(action: Callable[[], int | None]) -> None:
     except KeyboardInterrupt:
         err_console.print("[yellow]已中断，未写入不完整的结果。[/]")
         raise typer.Exit(130) from None
-    except Exception:  # noqa: BLE001 - last line of defence: no traceback for the auditor
+    except Exception:
         log = Path(tempfile.gettempdir()) / f"gisaudit-error-{datetime.now():%Y%m%d-%H%M%S}.log"
         log.write_text(traceback.format_exc(), encoding="utf-8")
         err_console.print(
@@ -97,7 +97,9 @@ def sample(
 
 
 @app.command()
-def validate(package: Annotated[Path, typer.Argument(help="数据包目录（含 package.yaml）")]) -> None:
+def validate(
+    package: Annotated[Path, typer.Argument(help="数据包目录（含 package.yaml）")],
+) -> None:
     """校验数据包：一次列出全部问题；通过时输出各区各期图斑数、地类构成与面积核对。"""
 
     def body() -> int:
@@ -129,7 +131,9 @@ def evaluate(
     ] = False,
     scheduler: Annotated[
         str | None,
-        typer.Option("--scheduler", help="Dask 调度器地址（如 tcp://10.0.0.1:8786），按区县分布式评价"),
+        typer.Option(
+            "--scheduler", help="Dask 调度器地址（如 tcp://10.0.0.1:8786），按区县分布式评价"
+        ),
     ] = None,
     workers: Annotated[
         int | None,
@@ -143,9 +147,15 @@ def evaluate(
             err_console.print("请用 --tenure 指定任期编号，或用 --all 评价全部任期。")
             raise typer.Exit(1)
         results = _evaluate(
-            package, out, None if all_tenures else list(tenure or []),
-            indicators=indicators, rules=rules, lead_pdf=lead_pdf, store=db,
-            scheduler=scheduler, workers=workers,
+            package,
+            out,
+            None if all_tenures else list(tenure or []),
+            indicators=indicators,
+            rules=rules,
+            lead_pdf=lead_pdf,
+            store=db,
+            scheduler=scheduler,
+            workers=workers,
         )
         _print_summary(results)
         console.print(f"评价结果已写入：{out}")
@@ -202,15 +212,27 @@ def _evaluate(
             from gisaudit.evaluation.distributed import evaluate_distributed, package_identity
 
             results = evaluate_distributed(
-                package_dir, out, tenure_ids, scheduler=scheduler, workers=workers,
-                indicators=indicators, rules=rules, lead_pdf=lead_pdf, progress=report,
+                package_dir,
+                out,
+                tenure_ids,
+                scheduler=scheduler,
+                workers=workers,
+                indicators=indicators,
+                rules=rules,
+                lead_pdf=lead_pdf,
+                progress=report,
             )
             name, fingerprints = package_identity(package_dir) if engine is not None else ("", {})
         else:
             pkg = load_package(package_dir, progress=report)
             results = evaluate_package(
-                pkg, out, tenure_ids=tenure_ids, indicators=indicators, rules=rules,
-                lead_pdf=lead_pdf, progress=report,
+                pkg,
+                out,
+                tenure_ids=tenure_ids,
+                indicators=indicators,
+                rules=rules,
+                lead_pdf=lead_pdf,
+                progress=report,
             )
             name, fingerprints = pkg.name, pkg.fingerprints
         if engine is not None and results:
@@ -218,9 +240,18 @@ def _evaluate(
 
             system = results[0].scorecard["indicator_system"]
             run_id = save_evaluation(
-                engine, name, fingerprints, system["id"], system["version"], results,
-                parameters={"tenures": tenure_ids or "all", "indicators": str(indicators or ""),
-                            "rules": str(rules or ""), "out": str(out)},
+                engine,
+                name,
+                fingerprints,
+                system["id"],
+                system["version"],
+                results,
+                parameters={
+                    "tenures": tenure_ids or "all",
+                    "indicators": str(indicators or ""),
+                    "rules": str(rules or ""),
+                    "out": str(out),
+                },
                 progress=report,
             )
             console.print(f"已存入数据库（评价编号 {run_id}）。")
@@ -236,9 +267,14 @@ def _print_summary(results: list[Any]) -> None:
     for r in results:
         card = r.scorecard
         table.add_row(
-            card["tenure"]["id"], card["district"]["name"], card["tenure"]["position"],
-            card["vintages"]["start"], card["vintages"]["end"], f"{card['total_score']:.1f}",
-            card["grade"], "、".join(card["vetoes"]) or "无",
+            card["tenure"]["id"],
+            card["district"]["name"],
+            card["tenure"]["position"],
+            card["vintages"]["start"],
+            card["vintages"]["end"],
+            f"{card['total_score']:.1f}",
+            card["grade"],
+            "、".join(card["vetoes"]) or "无",
         )
     console.print(table)
 

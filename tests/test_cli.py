@@ -13,8 +13,9 @@ GISAUDIT = [sys.executable, "-m", "gisaudit.cli"]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*GISAUDIT, *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300, encoding="utf-8")
+    return subprocess.run(
+        [*GISAUDIT, *args], capture_output=True, text=True, cwd=cwd, timeout=300, encoding="utf-8"
+    )
 
 
 def test_help_lists_the_commands():
@@ -38,8 +39,9 @@ def test_validate_broken_package_exits_1_with_every_problem(tmp_path):
     m["landuse"].reverse()
     write_manifest(root, m)
     (root / "tenures.csv").write_text(
-        "id,district_code,official,position,start,end\n"
-        "t1,120110,某某,区长,2020-01-01,2019-01-01\n", encoding="utf-8")
+        "id,district_code,official,position,start,end\nt1,120110,某某,区长,2020-01-01,2019-01-01\n",
+        encoding="utf-8",
+    )
     res = run("validate", str(root))
     assert res.returncode == 1
     out = res.stdout + res.stderr
@@ -89,7 +91,9 @@ def test_evaluate_all_on_a_small_package(tmp_path):
 def test_bad_indicator_yaml_exits_1_and_writes_nothing(tmp_path):
     root = make_package(tmp_path)
     bad = tmp_path / "bad.yaml"
-    bad.write_text("id: x\nversion: '1'\nindicators:\n  - id: a\n    weight: abc\n", encoding="utf-8")
+    bad.write_text(
+        "id: x\nversion: '1'\nindicators:\n  - id: a\n    weight: abc\n", encoding="utf-8"
+    )
     out = tmp_path / "out"
     res = run("evaluate", str(root), "--out", str(out), "--all", "--indicators", str(bad))
     assert res.returncode == 1
@@ -117,8 +121,9 @@ def test_evaluate_db_and_ingest_keep_lead_state(tmp_path, monkeypatch):
         assert page.total > 0
         lead = page.items[0]
         lead_id = lead.id
-        change_lead_state(s, lead_id, "核实中", user="张审计", expected_version=lead.version,
-                          note="已派外业")
+        change_lead_state(
+            s, lead_id, "核实中", user="张审计", expected_version=lead.version, note="已派外业"
+        )
     res = run("ingest", str(root), "--out", str(tmp_path / "out2"))
     assert res.returncode == 0, res.stdout + res.stderr
     with session_scope(engine) as s:

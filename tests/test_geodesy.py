@@ -49,8 +49,18 @@ def test_holes_multipolygons_and_empties():
     hole = shapely.box(39_520_250, 4_340_250, 39_520_750, 4_340_750)
     donut = outer.difference(hole)
     multi = shapely.MultiPolygon([outer, shapely.box(39_530_000, 4_340_000, 39_530_100, 4_340_100)])
-    areas = ellipsoidal_area_m2([donut, multi, shapely.Polygon(), shapely.LineString([(39_520_000, 4_340_000), (39_520_100, 4_340_100)])], GK39)
-    assert areas[0] == pytest.approx(geodesic_area_m2(outer, GK39) - geodesic_area_m2(hole, GK39), rel=1e-7)
+    areas = ellipsoidal_area_m2(
+        [
+            donut,
+            multi,
+            shapely.Polygon(),
+            shapely.LineString([(39_520_000, 4_340_000), (39_520_100, 4_340_100)]),
+        ],
+        GK39,
+    )
+    assert areas[0] == pytest.approx(
+        geodesic_area_m2(outer, GK39) - geodesic_area_m2(hole, GK39), rel=1e-7
+    )
     assert areas[1] == pytest.approx(geodesic_area_m2(multi, GK39), rel=1e-7)
     assert areas[2] == 0 and areas[3] == 0
 
@@ -69,4 +79,6 @@ def test_geodesic_length():
     lon, lat = to_ll.transform([39_520_000, 39_530_000], [4_340_000, 4_340_000])
     ref = Geod(ellps="GRS80").line_length(lon, lat)
     assert got == pytest.approx(ref, rel=1e-9)
-    assert geodesic_length_m([shapely.MultiLineString([line, line])], GK39)[0] == pytest.approx(2 * ref)
+    assert geodesic_length_m([shapely.MultiLineString([line, line])], GK39)[0] == pytest.approx(
+        2 * ref
+    )

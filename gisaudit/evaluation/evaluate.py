@@ -28,9 +28,11 @@ from gisaudit.leads import LeadRule, find_leads
 @dataclass
 class EvaluationCache:
     """Work shared between tenures of one package: overlays keyed by (district, start, end)
-    vintage, coastline lengths keyed by (district, coastline vintage)."""
+    vintage, coastline lengths keyed by (district, coastline vintage), and in ``parts`` each
+    district's clipped vintages and zones (see ``build_changeset``)."""
 
     changesets: dict[tuple[str, date, date], ChangeSet] = field(default_factory=dict)
+    parts: dict[tuple, Any] = field(default_factory=dict)
     coastlines: dict[tuple[str, date], dict[str, float]] = field(default_factory=dict)
     raster_checks: dict[tuple[str, date, date], MatrixComparison | None] = field(
         default_factory=dict
@@ -70,7 +72,7 @@ def evaluate_tenure(
 
     key = (code, selection.start, selection.end)
     if key not in cache.changesets:
-        cache.changesets[key] = build_changeset(package, code, selection)
+        cache.changesets[key] = build_changeset(package, code, selection, reuse=cache.parts)
     changes = cache.changesets[key]
 
     notes: list[str] = []
@@ -108,7 +110,8 @@ def evaluate_tenure(
         ]
         notes.append(
             "土地覆盖栅格路径核对：栅格转移矩阵与矢量结果各单元绝对差合计 "
-            f"{raster_check.total_abs_diff_ha:.2f} 公顷（占辖区 {raster_check.total_abs_diff_pct:.3f}%），"
+            f"{raster_check.total_abs_diff_ha:.2f} 公顷"
+            f"（占辖区 {raster_check.total_abs_diff_pct:.3f}%），"
             f"其中变化部分 {changed['diff_ha'].abs().sum():.2f} 公顷；评分以矢量结果为准。"
         )
     district_row = package.districts[package.districts["district_code"] == code]

@@ -33,8 +33,14 @@ def test_writes_scorecards_transitions_and_summary(tmp_path):
         assert list(tr.columns) == ["from_group", "to_group", "area_ha"]
         assert tr["area_ha"].sum() == pytest.approx(20.0, rel=1e-5)
         # every output of spec section 9 (reports and leads through the standard writers)
-        for name in ("scorecard.xlsx", "report.html", "report.pdf", "leads.geojson",
-                     "leads.gpkg", "checklist.xlsx"):
+        for name in (
+            "scorecard.xlsx",
+            "report.html",
+            "report.pdf",
+            "leads.geojson",
+            "leads.gpkg",
+            "checklist.xlsx",
+        ):
             assert (tmp_path / "out" / tid / name).stat().st_size > 0, name
         fc = json.loads((tmp_path / "out" / tid / "leads.geojson").read_text("utf-8"))
         assert len(fc["features"]) == card["leads"]["count"] > 0
@@ -90,7 +96,9 @@ def test_custom_indicator_file_is_used_and_checked(tmp_path):
     mine = tmp_path / "mine.yaml"
     mine.write_text(text.replace('version: "2025.1"', 'version: "自定义-1"'), encoding="utf-8")
     pkg = scenario.make(tenures=TENURES)
-    evaluate_package(pkg, tmp_path / "out", tenure_ids=["T1"], indicators=mine, writers=DEFAULT_WRITERS)
+    evaluate_package(
+        pkg, tmp_path / "out", tenure_ids=["T1"], indicators=mine, writers=DEFAULT_WRITERS
+    )
     card = _validate(tmp_path / "out" / "T1" / "scorecard.json")
     assert card["indicator_system"]["version"] == "自定义-1"
     mine.write_text(text.replace("weight: 12", "weight: lots"), encoding="utf-8")

@@ -110,8 +110,11 @@ def test_matrix_and_indicators_agree_with_independent_overlay(evaluated):
         end_f = _theme_ha(pkg, r.end_vintage, r.district_code, "farmland")
         assert ind["farmland_retention"]["start"] == pytest.approx(start_f, rel=TOL)
         assert ind["farmland_retention"]["value"] == pytest.approx(100 * end_f / start_f, rel=TOL)
-        for theme, ind_id in (("water", "water_retention"), ("wetland", "wetland_retention"),
-                              ("forest_land", "forest_land_retention")):
+        for theme, ind_id in (
+            ("water", "water_retention"),
+            ("wetland", "wetland_retention"),
+            ("forest_land", "forest_land_retention"),
+        ):
             s = _theme_ha(pkg, r.start_vintage, r.district_code, theme)
             e = _theme_ha(pkg, r.end_vintage, r.district_code, theme)
             if s > 0:
@@ -122,14 +125,20 @@ def test_matrix_and_indicators_agree_with_independent_overlay(evaluated):
         fs = _theme_ha(pkg, r.start_vintage, r.district_code, "forest")
         fe = _theme_ha(pkg, r.end_vintage, r.district_code, "forest")
         assert ind["forest_coverage_change"]["value"] == pytest.approx(
-            100 * (fe - fs) / district_ha, abs=1e-6)
+            100 * (fe - fs) / district_ha, abs=1e-6
+        )
         # farmland → nongrain from the independent overlay (farmland share of each piece)
         a = _patches(pkg, r.start_vintage, r.district_code)
         b = _patches(pkg, r.end_vintage, r.district_code)
-        pieces = gpd.overlay(a.rename(columns={"code": "c1", "kcxs": "k1"}),
-                             b.rename(columns={"code": "c2", "kcxs": "k2"}),
-                             how="intersection", keep_geom_type=True)
-        hit = TABLE.theme_mask(pieces["c1"], "farmland") & TABLE.theme_mask(pieces["c2"], "nongrain")
+        pieces = gpd.overlay(
+            a.rename(columns={"code": "c1", "kcxs": "k1"}),
+            b.rename(columns={"code": "c2", "kcxs": "k2"}),
+            how="intersection",
+            keep_geom_type=True,
+        )
+        hit = TABLE.theme_mask(pieces["c1"], "farmland") & TABLE.theme_mask(
+            pieces["c2"], "nongrain"
+        )
         sub = pieces[hit]
         share = np.minimum(1 - sub["k1"].to_numpy(), 1 - sub["k2"].to_numpy())
         want = float((_geod_areas(sub.geometry, pkg.crs) * share).sum()) / 10_000

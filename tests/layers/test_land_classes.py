@@ -12,9 +12,20 @@ def table():
 
 @pytest.mark.parametrize(
     ("raw", "code"),
-    [("0101", "0101"), (101, "0101"), (101.0, "0101"), ("101", "0101"), (" 1104a ", "1104A"),
-     ("05H1", "05H1"), ("08h2", "08H2"), ("0810A", "0810A"), ("0201K", "0201K"), ("09", "09"),
-     ("1107A", "1107A"), ("0103K", "0103K")],
+    [
+        ("0101", "0101"),
+        (101, "0101"),
+        (101.0, "0101"),
+        ("101", "0101"),
+        (" 1104a ", "1104A"),
+        ("05H1", "05H1"),
+        ("08h2", "08H2"),
+        ("0810A", "0810A"),
+        ("0201K", "0201K"),
+        ("09", "09"),
+        ("1107A", "1107A"),
+        ("0103K", "0103K"),
+    ],
 )
 def test_normalise(table, raw, code):
     assert table.normalise(raw) == code
@@ -33,9 +44,31 @@ def test_groups_follow_the_spec(table):
         "garden": ["0201", "0202", "0203", "0204", "0201K"],
         "forest_land": ["0301", "0302", "0305", "0307"],
         "grassland": ["0401", "0403", "0404"],
-        "built": ["05H1", "0508", "0601", "0602", "0701", "0702", "08H1", "08H2", "0810A", "09", "1201"],
+        "built": [
+            "05H1",
+            "0508",
+            "0601",
+            "0602",
+            "0701",
+            "0702",
+            "08H1",
+            "08H2",
+            "0810A",
+            "09",
+            "1201",
+        ],
         "transport": [f"100{i}" for i in range(1, 10)],
-        "water_facilities": ["1101", "1102", "1103", "1104", "1104A", "1107", "1107A", "1109", "1110"],
+        "water_facilities": [
+            "1101",
+            "1102",
+            "1103",
+            "1104",
+            "1104A",
+            "1107",
+            "1107A",
+            "1109",
+            "1110",
+        ],
         "other": ["1202", "1203", "1204", "1205", "1206", "1207"],
     }
     for group, codes in expected.items():
@@ -68,7 +101,12 @@ def test_names(table):
 
 def test_bad_table_data():
     with pytest.raises(ConfigError, match="未知地类分组"):
-        class_table_from_dict({"groups": {"a": "甲"}, "classes": {"0101": ["水田", "a"]},
-                               "themes": {"x": {"members": ["group:zzz"]}}})
+        class_table_from_dict(
+            {
+                "groups": {"a": "甲"},
+                "classes": {"0101": ["水田", "a"]},
+                "themes": {"x": {"members": ["group:zzz"]}},
+            }
+        )
     with pytest.raises(ConfigError, match="未知专题"):
         default_class_table().theme_codes("nonsense")

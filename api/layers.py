@@ -1,4 +1,5 @@
-"""In-memory layers of a stored package (land-use vintages, zones), spatially indexed.
+"""In-memory layers of a stored package (land-use vintages, zones, coastline vintages),
+spatially indexed.
 
 Each layer keeps its features in lon/lat (EPSG:4326, for OGC API Features) and Web Mercator
 (EPSG:3857, for vector tiles), with a shapely STRtree over the lon/lat geometries.
@@ -73,7 +74,9 @@ def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
 
 
 def package_layers(package_id: str, package: AuditPackage) -> dict[str, LayerIndex]:
-    """Every land-use vintage and zone of the package as indexed layers, by collection id."""
+    """Every land-use vintage, zone and coastline vintage of the package as indexed layers, by
+    collection id (``landuse-<pkg>-<date>``, ``zones-<pkg>-<kind>``, ``coastline-<pkg>-<date>``).
+    """
     table = default_class_table()
     layers: dict[str, LayerIndex] = {}
     for vintage in package.landuse:
@@ -118,6 +121,37 @@ def package_layers(package_id: str, package: AuditPackage) -> dict[str, LayerInd
             properties=_records(props),
             lonlat=lonlat,
             mercator=mercator,
+        )
+    layers.update(coastline_layers(package_id, package))
+    return layers
+
+
+def coastline_layers(package_id: str, package: AuditPackage) -> dict[str, LayerIndex]:
+    """The package's coastline vintages as indexed line layers (``coastline-<pkg>-<date>``),
+    with properties ``axlx`` (the AXLX type as given) and ``coast_class`` (natural /
+    artificial / estuary)."""
+    layers: dict[str, LayerIndex] = {}
+    for coast in package.coastline:
+        frame = coast.frame
+        props = gpd.GeoDataFrame(
+            {
+                "axlx": frame["coast_type"].astype(str),
+                "coast_class": frame["coast_class"].astype(str),
+            },
+            geometry=frame.geometry,
+            crs=frame.crs,
+        )
+        lonlat, mercator = _frames(props)
+        day = coast.vintage.isoformat()
+        cid = f"coastline-{package_id}-{day}"
+        layers[cid] = LayerIndex(
+            id=cid,
+            title=f"{package.name} 海岸线 {day}",
+            description=f"数据包“{package.name}”{coast.vintage.year} 年度海岸线（{coast.source}）",
+            properties=_records(props),
+            lonlat=lonlat,
+            mercator=mercator,
+            when=coast.vintage,
         )
     return layers
 

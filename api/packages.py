@@ -22,7 +22,7 @@ from api.archive import ZipLimits, package_root, remove_tree, save_upload, unpac
 from api.errors import PermissionDeniedError
 from api.layers import LayerIndex, package_layers
 from api.settings import Settings
-from gisaudit.errors import InputError, NotFoundError, PackageError
+from gisaudit.errors import GisAuditError, InputError, NotFoundError, PackageError
 from gisaudit.layers.model import AuditPackage
 from gisaudit.layers.package import ValidationReport, load_package, validate_package
 
@@ -48,6 +48,7 @@ class PackageRecord:
     bbox: list[float]
     repaired: int = 0
     notes: list[str] = field(default_factory=list)
+    coastlines: list[str] | None = None  # coastline vintages; None in records made before
 
 
 def _record(
@@ -80,6 +81,7 @@ def _record(
         bbox=bbox if all(map(math.isfinite, bbox)) else [-180, -90, 180, 90],
         repaired=report.repaired,
         notes=list(report.notes),
+        coastlines=[c.vintage.isoformat() for c in package.coastline],
     )
 
 
@@ -214,7 +216,8 @@ class PackageStore:
             return package
 
     def layers(self, pid: str) -> dict[str, LayerIndex]:
-        """The package's land-use vintages and zones as indexed layers (cached)."""
+        """The package's land-use vintages, zones and coastline vintages as indexed layers
+        (cached)."""
         with self._lock:
             package = self.load(pid)
             cached = self._cache[pid][1]
@@ -223,10 +226,22 @@ class PackageStore:
                 self._cache[pid] = (package, cached)
             return cached
 
+    def coastline_vintages(self, pid: str) -> list[str]:
+        """The package's coastline vintages (ISO dates, oldest first); from its record, or
+        loaded for records made before they were recorded ([] if it no longer loads)."""
+        record = self.get(pid)
+        if record.coastlines is not None:
+            return sorted(record.coastlines)
+        try:
+            return sorted(c.vintage.isoformat() for c in self.load(pid).coastline)
+        except GisAuditError:
+            return []
+
     def layer(self, collection_id: str) -> LayerIndex:
-        """One layer by collection id (``landuse-<pkg>-<date>`` or ``zones-<pkg>-<kind>``)."""
+        """One layer by collection id (``landuse-<pkg>-<date>``, ``zones-<pkg>-<kind>`` or
+        ``coastline-<pkg>-<date>``)."""
         parts = collection_id.split("-", 2)
-        if len(parts) == 3 and parts[0] in ("landuse", "zones"):
+        if len(parts) == 3 and parts[0] in ("landuse", "zones", "coastline"):
             try:
                 layers = self.layers(parts[1])
             except NotFoundError:

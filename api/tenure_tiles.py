@@ -1,19 +1,22 @@
 """Which layers of a tenure's web map come from the API's vector tiles (``/tiles``).
 
-The tenure page draws the land-use themes at start and end, the zones, the change polygons and
-the district outline from ``/tiles/{layer}/{z}/{x}/{y}.mvt`` when the evaluated package is
-stored on the server; what the tiles do not have (the coastline, or every theme when the
-package is not stored) still comes from the GeoJSON files that ``web.layers`` writes.
+The tenure page draws the land-use themes and the coastline at start and end, the zones, the
+change polygons and the district outline from ``/tiles/{layer}/{z}/{x}/{y}.mvt`` when the
+evaluated package is stored on the server; what the tiles do not have (every theme when the
+package is not stored, a vintage the package no longer has) still comes from the GeoJSON files
+that ``web.layers`` writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from api.routes.tiles import LANDUSE_MIN_ZOOM
+from gisaudit.change.vintages import select_vintages
 from web.styles import map_style
 
 CHANGES_FILE = "changes.parquet"
@@ -30,6 +33,21 @@ def _package_record(services: Any, evaluation: Any) -> Any | None:
     name = getattr(evaluation, "package_name", None)
     named = [r for r in records if r.name == name]
     return named[-1] if named else None
+
+
+def coastline_vintages(available: Sequence[str], vintages: Mapping[str, Any]) -> dict[str, str]:
+    """``{"start": date, "end": date}`` (ISO) of the coastline drawn with the scorecard's
+    land-use ``vintages``: the latest coastline vintage on or before each (the earliest when
+    none precedes the start; spec §5). Empty without coastline or without both vintages."""
+    try:
+        start = date.fromisoformat(str(vintages.get("start") or ""))
+        end = date.fromisoformat(str(vintages.get("end") or ""))
+    except ValueError:
+        return {}
+    if not available:
+        return {}
+    sel = select_vintages([date.fromisoformat(v) for v in available], start, end, what="岸线")
+    return {"start": sel.start.isoformat(), "end": sel.end.isoformat()}
 
 
 def tenure_tiles(
@@ -68,6 +86,9 @@ def tenure_tiles(
                     "filter": {"district_code": district_code},
                     "min_zoom": LANDUSE_MIN_ZOOM,
                 }
+    coast = coastline_vintages(services.packages.coastline_vintages(record.id), vintages)
+    for side, vintage in coast.items():
+        tiles[f"{side}_coastline"] = {"url": f"{base}/coastline-{record.id}-{vintage}/{ZXY}"}
     for kind in record.zones:
         tiles[f"zone_{kind}"] = {"url": f"{base}/zones-{record.id}-{kind}/{ZXY}"}
     return tiles

@@ -177,7 +177,7 @@ def tenure_page(
          "available": f"zone_{k}" in have}
         for k, z in style.zones.items()
     ]  # fmt: skip
-    coast = any(k.endswith("_coastline") for k in layers)
+    coast = any(k.endswith("_coastline") for k in have)
     lead_rows = [
         {**lead, "severity_label": style.severity_labels.get(lead.get("severity", ""), ""),
          "area_mu": panels.fmt(lead.get("area_mu")), "area_ha": panels.fmt(lead.get("area_ha"), 4)}

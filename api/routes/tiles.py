@@ -1,8 +1,10 @@
-"""Mapbox vector tiles of leads, districts, change polygons, land-use vintages and zones.
+"""Mapbox vector tiles of leads, districts, change polygons, land-use vintages, zones and
+coastline vintages.
 
 ``/tiles/{layer}/{z}/{x}/{y}.mvt`` with ``layer`` one of ``leads``, ``districts``, ``changes``
-(optionally ``?tenure_id=``), ``landuse-<package>-<date>`` or ``zones-<package>-<kind>``; the
-tile holds one MVT layer of that name. Auditors' lead and change tiles hold only their
+(optionally ``?tenure_id=``), ``landuse-<package>-<date>``, ``zones-<package>-<kind>`` or
+``coastline-<package>-<date>`` (lines with ``axlx`` and ``coast_class``); the tile holds one
+MVT layer of that name. Auditors' lead and change tiles hold only their
 districts. ``GET /tiles`` lists the layers with their URL templates.
 """
 
@@ -69,6 +71,10 @@ def tile_layers(request: Request, principal: PrincipalDep, services: ServicesDep
                 for v in rec.vintages
             ]
             names += [(f"zones-{rec.id}-{k}", f"{rec.name} {k}", 0) for k in rec.zones]
+            names += [
+                (f"coastline-{rec.id}-{v}", f"{rec.name} 海岸线 {v}", 0)
+                for v in rec.coastlines or []
+            ]
     return {
         "tilejson": "3.0.0",
         "layers": [
@@ -180,7 +186,8 @@ def change_tile(
 def package_tile(
     layer: LayerName, z: Z, x: XY, y: XY, principal: PrincipalDep, services: ServicesDep
 ) -> Response:
-    """数据包图层瓦片：landuse-<数据包>-<日期>（地类图斑，9 级起）或 zones-<数据包>-<类型>。"""
+    """数据包图层瓦片：landuse-<数据包>-<日期>（地类图斑，9 级起）、zones-<数据包>-<类型>
+    或 coastline-<数据包>-<日期>（海岸线，属性 axlx、coast_class）。"""
     _require(services, principal)
     check_tile(z, x, y)
     index = services.packages.layer(layer)

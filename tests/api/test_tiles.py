@@ -5,6 +5,7 @@ from __future__ import annotations
 import mapbox_vector_tile
 
 from tests.api.conftest import OWN
+from tests.factories import DEFAULT_VINTAGES
 
 Z, X, Y = 12, 3379, 1565  # a tile over the test districts (≈117.0°E 39.0°N)
 
@@ -59,3 +60,22 @@ def test_far_away_and_bad_tiles(api):
     )
     layers = api.get("/tiles", "viewer").json()["layers"]
     assert {"leads", "districts", "changes"} <= {x["id"] for x in layers}
+
+
+def test_coastline_tile(api):
+    name = f"coastline-{api.package_id}-2018-12-31"
+    layer = decode(api, f"/tiles/{name}/{Z}/{X}/{Y}.mvt")[name]
+    feats = layer["features"]
+    assert len(feats) == 2
+    assert all(f["geometry"]["type"] == "LineString" for f in feats)
+    assert sorted((f["properties"]["axlx"], f["properties"]["coast_class"]) for f in feats) == [
+        ("人工岸线", "artificial"),
+        ("淤泥质岸线", "natural"),
+    ]
+    # every coastline vintage is listed; the tiles need a sign-in like land use and zones
+    listed = {x["id"] for x in api.get("/tiles", "viewer").json()["layers"]}
+    coast = {f"coastline-{api.package_id}-{v}" for v in DEFAULT_VINTAGES}
+    assert coast <= listed
+    assert api.get(f"/tiles/{name}/{Z}/{X}/{Y}.mvt", None).status_code == 401
+    missing = f"/tiles/coastline-{api.package_id}-1999-12-31/{Z}/{X}/{Y}.mvt"
+    assert api.get(missing, "viewer").status_code == 404

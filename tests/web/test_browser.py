@@ -90,9 +90,12 @@ def test_overview_renders_the_districts(page, site):
                  for c, d in overview.items()}  # fmt: skip
 
     def fills() -> dict[str, str]:
-        return dict(page.eval_on_selector_all(
-            "#overview-map path[data-code]",
-            "els => els.map(e => [e.getAttribute('data-code'), e.getAttribute('fill')])"))
+        return dict(
+            page.eval_on_selector_all(
+                "#overview-map path[data-code]",
+                "els => els.map(e => [e.getAttribute('data-code'), e.getAttribute('fill')])",
+            )
+        )
 
     assert fills() == {c: style.grade_colour(card["grade"]) for c, card in cards.items()}
     page.select_option("#indicator", "water_retention")
@@ -184,6 +187,57 @@ def test_theme_layers_come_from_vector_tiles(page, site):
     assert _painted(page, "start", "theme-water") == 0
     # the leads stay a GeoJSON layer with their popups
     assert page.locator("#map-end path[data-lead-id]").count() > 0
+
+
+COAST = "120116"  # 滨海新区: the sample's coastal district
+
+
+def _evaluated_tenure(site, district: str) -> str:
+    """The district's evaluated tenure (the one with a scorecard)."""
+    with _api(site, "viewer") as client:
+        for t in client.get("/api/tenures", params={"district_code": district}).json():
+            if client.get(f"/api/tenures/{t['id']}/scorecard").status_code == 200:
+                return t["id"]
+    raise AssertionError(f"no evaluated tenure in {district}")
+
+
+def test_coastline_comes_from_vector_tiles(page, site):
+    tenure = _evaluated_tenure(site, COAST)
+    sign_in(page, site, "viewer", f"/tenures/{tenure}")
+    wait_for_layers(page)
+    assert "海岸线" in page.inner_text("p.notice").split("GeoJSON")[0]
+    assert not _requested(page, "/tiles/coastline-")  # hidden until its theme is chosen
+    page.check('input[name="theme"][value="coastline"]')
+    wait_for_layers(page)
+    for side in ("start", "end"):
+        assert _painted(page, side, "coast") > 0, side
+        assert _drawn(page, "theme_coastline", side) > 0, side
+    tiles = _requested(page, "/tiles/coastline-")
+    assert tiles and all(".mvt" in u for u in tiles)
+    assert not _requested(page, "_coastline.geojson")
+    # drawn in the legend's colours of natural / artificial / estuary coast
+    colours = page.evaluate(
+        """sel => { const seen = {};
+            document.querySelectorAll(sel).forEach(c => {
+              const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+              for (let i = 0; i < d.length; i += 4) {
+                if (d[i + 3] === 255) {
+                  const k = "#" + [d[i], d[i + 1], d[i + 2]]
+                    .map(v => v.toString(16).padStart(2, "0")).join("");
+                  seen[k] = (seen[k] || 0) + 1;
+                }
+              }
+            });
+            return seen; }""",
+        "#map-end .kind-coast canvas.gisaudit-mvt",
+    )
+    legend = set(map_style().coastline_colours.values())
+    in_legend = sum(n for c, n in colours.items() if c in legend)
+    assert in_legend > 0.9 * sum(colours.values())  # the rest: blended where lines cross
+    assert "自然岸线" in page.inner_text("body")
+    page.check('input[name="theme"][value="farmland"]')
+    wait_for_layers(page)
+    assert _painted(page, "start", "coast") == 0
 
 
 def test_lead_popup_shows_its_fields(page, site):

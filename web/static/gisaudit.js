@@ -218,6 +218,11 @@
     if (kind === "district") {
       return function () { return {stroke: s.outline || "#333", width: 2, fill: null}; };
     }
+    if (kind === "coast") {
+      return function (p) {
+        return {stroke: (s.coast || {})[p.coast_class] || "#555", width: 3, fill: null};
+      };
+    }
     if (kind === "changes") {
       return function (p) {
         return {stroke: "#222", width: 0.8, fill: (s.groups || {})[p.to_group] || "#888",

@@ -113,9 +113,16 @@ def build_changeset(
     district_code: str,
     selection: VintageSelection,
     table: LandClassTable | None = None,
+    *,
+    reuse: dict | None = None,
 ) -> ChangeSet:
-    """Overlay the start and end vintages inside one district and date the changes."""
+    """Overlay the start and end vintages inside one district and date the changes.
+
+    ``reuse``: a dict kept between calls (e.g. ``EvaluationCache.parts``) in which the
+    district's clipped vintages and zones are kept, so tenures sharing a vintage clip it once.
+    """
     table = table or default_class_table()
+    reuse = {} if reuse is None else reuse
     row = package.districts[package.districts["district_code"] == district_code]
     if row.empty:
         raise InputError(f"数据包中没有行政区 {district_code}，请检查区划图层或任期表。")
@@ -126,8 +133,14 @@ def build_changeset(
         if "area_m2" in row.columns
         else float(ellipsoidal_area_m2([district], crs)[0])
     )
-    start_patches = clip_to_district(package.landuse_at(selection.start).frame, district)
-    end_patches = clip_to_district(package.landuse_at(selection.end).frame, district)
+    def clipped(vintage: date) -> gpd.GeoDataFrame:
+        key = ("clip", district_code, vintage)
+        if key not in reuse:
+            reuse[key] = clip_to_district(package.landuse_at(vintage).frame, district)
+        return reuse[key]
+
+    start_patches = clipped(selection.start)
+    end_patches = clipped(selection.end)
     for vintage, patches in ((selection.start, start_patches), (selection.end, end_patches)):
         if len(patches) == 0:
             raise InputError(
@@ -135,14 +148,16 @@ def build_changeset(
                 "无法评价。请检查该期数据是否覆盖本区。"
             )
     pieces = overlay_tessellations(start_patches, end_patches, crs)
-    middle = [
-        (v, clip_to_district(package.landuse_at(v).frame, district)) for v in selection.intermediate
-    ]
+    # dating looks up points inside the district: the whole vintage (its spatial index is
+    # built once and shared by every district) answers that without clipping
+    middle = [(v, package.landuse_at(v).frame) for v in selection.intermediate]
     pieces["change_vintage"] = date_changes(pieces, selection.end, middle, table)
-    zones = {
-        kind: _zone_in_district(frame, district, kind, selection.end)
-        for kind, frame in package.zones.items()
-    }
+    zones = {}
+    for kind, frame in package.zones.items():
+        key = ("zone", district_code, kind, selection.end if kind == "approvals" else None)
+        if key not in reuse:
+            reuse[key] = _zone_in_district(frame, district, kind, selection.end)
+        zones[kind] = reuse[key]
     return ChangeSet(
         district_code=district_code,
         district=district,

@@ -167,7 +167,7 @@ def _client(scheduler: str | None, workers: int | None) -> AbstractContextManage
             ) from exc
     cluster = LocalCluster(
         n_workers=max(1, int(workers or 1)), processes=True, threads_per_worker=1,
-        dashboard_address=None,
+        dashboard_address=":0",
     )
     return _Owned(Client(cluster), cluster)
 
@@ -215,8 +215,8 @@ def evaluate_distributed(
     out = Path(out_dir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    manager = nullcontext(client) if client is not None else _client(scheduler, workers)
     try:
+        manager = nullcontext(client) if client is not None else _client(scheduler, workers)
         by_id = _run(manager, groups, root, tmp, indicators, rules, lead_pdf, standard_outputs,
                      progress)
         results = [by_id[t] for t in order]

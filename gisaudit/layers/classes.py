@@ -87,16 +87,21 @@ class LandClassTable:
             raise ConfigError(f"未知专题 {theme!r}（可用：{known}）") from None
 
     # -- vectorised helpers -------------------------------------------------------------------
+    # (each distinct code is looked up once, then spread with an integer take: a few dozen
+    # codes over a million pieces)
     def groups_of(self, codes: pd.Series) -> pd.Series:
         """Map a Series of normalised codes to group ids."""
-        uniq = {c: self.group(c) for c in pd.unique(codes)}
-        return codes.map(uniq)
+        inverse, uniq = pd.factorize(codes, use_na_sentinel=False)
+        groups = np.array([self.group(c) for c in uniq] + [None], dtype=object)[:-1]
+        index = codes.index if isinstance(codes, pd.Series) else None
+        name = getattr(codes, "name", None)
+        return pd.Series(groups[inverse], index=index, dtype=object, name=name)
 
     def theme_mask(self, codes: pd.Series, theme: str) -> np.ndarray:
         """Boolean array: which normalised codes belong to ``theme``."""
         members = self.theme_codes(theme)
-        uniq = {c: self.base(c) in members for c in pd.unique(codes)}
-        return codes.map(uniq).to_numpy(dtype=bool)
+        inverse, uniq = pd.factorize(codes, use_na_sentinel=False)
+        return np.array([self.base(c) in members for c in uniq], dtype=bool)[inverse]
 
     @property
     def group_ids(self) -> list[str]:

@@ -143,7 +143,11 @@ def load_manifest(root: Path, issues: Issues) -> Manifest | None:
     """Parse and validate ``root/package.yaml``; report problems and return None when unusable."""
     path = root / MANIFEST
     if not root.is_dir():
-        issues.add("", f"数据包文件夹不存在：{root}", "请检查数据包路径。")
+        issues.add(
+            "",
+            f"数据包文件夹不存在：{root}",
+            "请检查路径：应为含清单 package.yaml 的数据包文件夹。",
+        )
         return None
     if not path.is_file():
         issues.add(

@@ -1,0 +1,281 @@
+# ruff: noqa: T201  (a benchmark script prints its table)
+"""One command for the issue-7 benchmark: ``/work/venv/bin/python -m benchmarks.run``.
+
+Builds the benchmark package if missing (``gisaudit sample --patches 1000000``), runs the
+baselines and gisaudit side by side, each in its own process (wall time and that process's
+peak RSS from ``os.wait4``), compares their transition matrices, and prints a table.
+
+The slow baselines (geopandas, PostGIS, raster) run on a subset of districts (``--subset``;
+the subset's patches of every vintage are copied once into ``benchmarks/data/``) and gisaudit
+runs on the same subset, so the ratios are like for like; gisaudit also runs on the whole
+package (one tenure for every district, then all tenures). ``--full-baselines`` runs the
+baselines on the whole package too (hours and > 12 GB for geopandas at 1 M patches).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PY = sys.executable
+DEFAULT_URL = "postgresql+psycopg://gisaudit:gisaudit@127.0.0.1:5432/gisaudit_test"
+
+
+def measure(args: list[str], timeout: float) -> dict:
+    """Run a command: wall time (s), CPU time (s, user + system), peak RSS (MB, the process
+    itself) and exit code. On a loaded machine CPU time is the steadier figure."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() - t0 > timeout:
+            proc.send_signal(signal.SIGKILL)
+            pid, status, usage = os.wait4(proc.pid, 0)
+            return {"wall_s": time.perf_counter() - t0, "rss_mb": usage.ru_maxrss / 1024,
+                    "cpu_s": usage.ru_utime + usage.ru_stime, "rc": "timeout", "log": ""}
+        time.sleep(0.05)
+    out = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {"wall_s": time.perf_counter() - t0, "rss_mb": usage.ru_maxrss / 1024,
+            "cpu_s": usage.ru_utime + usage.ru_stime, "rc": proc.returncode, "log": out[-3000:]}
+
+
+def ensure_package(path: Path, patches: int) -> dict | None:
+    if (path / "package.yaml").exists():
+        return None
+    print(f"building the benchmark package ({patches} patches) into {path} ...", flush=True)
+    res = measure([PY, "-m", "gisaudit.cli", "sample", str(path), "--patches", str(patches)],
+                  timeout=6 * 3600)
+    if res["rc"] != 0:
+        raise SystemExit(f"building the package failed:\n{res['log']}")
+    return res
+
+
+def tenure_vintages(root: Path) -> tuple[str, str]:
+    """Start and end vintage of the package's longest tenure."""
+    from gisaudit.change.vintages import select_vintages
+
+    m = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
+    vintages = [date.fromisoformat(str(v["vintage"])) for v in m["landuse"]]
+    tenures = pd.read_csv(root / m["tenures"], dtype=str)
+    best = None
+    for row in tenures.itertuples(index=False):
+        end = date.fromisoformat(row.end) if isinstance(row.end, str) and row.end else None
+        sel = select_vintages(vintages, date.fromisoformat(row.start), end)
+        span = (sel.end - sel.start).days
+        if best is None or span > best[0]:
+            best = (span, sel.start, sel.end)
+    return best[1].isoformat(), best[2].isoformat()
+
+
+def vintage_file(root: Path, vintage: str) -> Path:
+    m = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
+    return next(root / v["path"] for v in m["landuse"] if str(v["vintage"]) == vintage)
+
+
+def make_subset(root: Path, codes: list[str], target: Path) -> Path:
+    """A copy of the package restricted to some districts (every vintage, zones, tables)."""
+    if (target / "package.yaml").exists():
+        return target
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "landuse").mkdir(parents=True)
+    m = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
+    where = " OR ".join(f"ZLDWDM LIKE '{c}%'" for c in codes)
+    for item in m["landuse"]:
+        frame = pyogrio.read_dataframe(root / item["path"], layer=item.get("layer"),
+                                       where=where, use_arrow=True)
+        pyogrio.write_dataframe(frame, tmp / item["path"], layer=item.get("layer"))
+    d = pyogrio.read_dataframe(root / m["districts"]["path"])
+    d = d[d[m["districts"].get("code_field", "code")].astype(str).isin(codes)]
+    pyogrio.write_dataframe(d, tmp / m["districts"]["path"], layer="districts")
+    for sub in ("zones", "coastline"):
+        if (root / sub).exists():
+            shutil.copytree(root / sub, tmp / sub)
+    for key in ("tenures", "targets"):
+        if m.get(key):
+            t = pd.read_csv(root / m[key], dtype=str)
+            t[t["district_code"].isin(codes)].to_csv(tmp / m[key], index=False)
+    m.pop("imagery", None)
+    m.pop("landcover", None)
+    (tmp / "package.yaml").write_text(yaml.safe_dump(m, allow_unicode=True), "utf-8")
+    tmp.rename(target)
+    return target
+
+
+def postgis_status(url: str) -> str | None:
+    """None when PostGIS answers (starting it when we are root and it does not), else why not."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg 未安装（pip install 'gisaudit[postgis]'）"
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+
+    def ping() -> str | None:
+        try:
+            with psycopg.connect(dsn, connect_timeout=5) as conn:
+                conn.execute("SELECT postgis_version()")
+            return None
+        except Exception as exc:
+            return str(exc).strip().splitlines()[0]
+
+    why = ping()
+    if why and os.geteuid() == 0 and (ROOT / "scripts" / "start-postgis.sh").exists():
+        subprocess.run(["bash", str(ROOT / "scripts" / "start-postgis.sh")], check=False,
+                       capture_output=True, timeout=120)
+        why = ping()
+    elif why:
+        why += "（非 root，未尝试启动 PostgreSQL：请运行 scripts/start-postgis.sh）"
+    return why
+
+
+def compare(reference: Path, other: Path) -> str:
+    """Largest relative gap of a cell (cells ≥ 1 ha) and of the total, as text."""
+    if not reference.exists() or not other.exists():
+        return "—"
+    a = pd.read_csv(reference, dtype={"district_code": str})
+    b = pd.read_csv(other, dtype={"district_code": str})
+    keys = ["district_code", "from_group", "to_group"]
+    j = a.merge(b, on=keys, how="outer", suffixes=("_g", "_o")).fillna(0.0)
+    big = j["area_m2_g"] >= 1e4
+    cell = ((j["area_m2_o"] - j["area_m2_g"]).abs()[big] / j["area_m2_g"][big]).max()
+    total = abs(j["area_m2_o"].sum() - j["area_m2_g"].sum()) / j["area_m2_g"].sum()
+    return f"max cell {100 * cell:.5f} %, total {100 * total:.5f} %"
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor())
+    mem = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+               if line.startswith("MemTotal"))
+    load = os.getloadavg()
+    return (f"{os.cpu_count()} cores ({cpu}), {mem / 1024**2:.1f} GB RAM, Python "
+            f"{platform.python_version()}, load average at the end "
+            f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--package", type=Path, default=HERE / "data" / "package")
+    ap.add_argument("--patches", type=int, default=1_000_000)
+    ap.add_argument("--subset", default="120110,120112", help="districts for the baselines")
+    ap.add_argument("--methods", default="geopandas,postgis,raster")
+    ap.add_argument("--full-baselines", action="store_true")
+    ap.add_argument("--skip-full", action="store_true", help="no gisaudit run on the package")
+    ap.add_argument("--timeout", type=float, default=900.0, help="per method, seconds")
+    ap.add_argument("--postgis-url", default=os.environ.get("GISAUDIT_BENCH_POSTGIS", DEFAULT_URL))
+    opts = ap.parse_args()
+
+    built = ensure_package(opts.package, opts.patches)
+    root = opts.package.resolve()
+    start, end = tenure_vintages(root)
+    codes = sorted(opts.subset.split(","))
+    work = HERE / "data" / "runs"
+    work.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+
+    def run(label: str, method: str, pkg: Path, scope: str, *extra: str) -> dict:
+        out = work / f"{label}.csv"
+        for p in (out, out.with_suffix(".json")):
+            p.unlink(missing_ok=True)
+        print(f"running {label} ...", flush=True)
+        res = measure([PY, "-m", "benchmarks.methods", method, str(pkg), start, end, str(out),
+                       *extra], opts.timeout)
+        info = json.loads(out.with_suffix(".json").read_text()) if res["rc"] == 0 else {}
+        if res["rc"] != 0:
+            print(res["log"], flush=True)
+        row = {"label": label, "method": method, "scope": scope, **res, "info": info,
+               "csv": out}
+        rows.append(row)
+        return row
+
+    n_all = pyogrio.read_info(vintage_file(root, start))["features"]
+    sub = make_subset(root, codes, HERE / "data" / f"subset-{n_all}-{'-'.join(codes)}")
+    n_sub = pyogrio.read_info(vintage_file(sub, start))["features"]
+    scope_sub = f"{len(codes)} 区 ({n_sub:,} 图斑/期)"
+    scope_all = f"10 区 ({n_all:,} 图斑/期)"
+    ref_sub = run("gisaudit-subset", "gisaudit", sub, scope_sub)
+    pg_why = postgis_status(opts.postgis_url) if "postgis" in opts.methods else "未选择"
+    for method in opts.methods.split(","):
+        if method == "postgis" and pg_why:
+            rows.append({"label": "postgis-subset", "method": "postgis", "scope": scope_sub,
+                         "rc": f"缺失：{pg_why}", "wall_s": None, "rss_mb": None, "info": {}})
+            continue
+        extra = (opts.postgis_url,) if method == "postgis" else ()
+        run(f"{method}-subset", method, sub, scope_sub, *extra)
+    if not opts.skip_full:
+        ref_all = run("gisaudit-full", "gisaudit", root, scope_all)
+        run("gisaudit-all-tenures", "gisaudit-all", root, f"{scope_all}, 全部任期")
+        if opts.full_baselines:
+            for method in opts.methods.split(","):
+                if method == "postgis" and pg_why:
+                    continue
+                extra = (opts.postgis_url,) if method == "postgis" else ()
+                run(f"{method}-full", method, root, scope_all, *extra)
+    else:
+        ref_all = None
+    print_table(rows, ref_sub, ref_all, start, end, built)
+
+
+def print_table(rows: list[dict], ref_sub: dict, ref_all: dict | None, start: str, end: str,
+                built: dict | None) -> None:
+    lines = [f"期初 {start} → 期末 {end}；{machine()}", "",
+             "| method | scope | wall s | CPU s | peak RSS MB | ratio to gisaudit | agreement "
+             "| notes |",
+             "|---|---|---:|---:|---:|---:|---|---|"]
+    for r in rows:
+        ref = ref_all if r["label"].endswith("-full") and ref_all else ref_sub
+        wall = r.get("wall_s")
+        info = r.get("info", {})
+        notes = []
+        if r["method"] == "postgis" and "query_s" in info:
+            wall_q = info["query_s"]
+            notes.append(f"load {info['load_s']:.1f} s, query {wall_q:.1f} s (ratio on query)")
+            wall_ratio = wall_q
+        else:
+            wall_ratio = wall
+        if r["method"].startswith("gisaudit") and "read_s" in info:
+            notes.append(f"read {info['read_s']:.1f} s, {info['tenures']} 任期, "
+                         f"{info['overlays']} 次叠加, {info['leads']} 疑点")
+        if "slivers_lt_1m2" in info:
+            notes.append(f"{info['pieces']:,} pieces, {info['slivers_lt_1m2']:,} < 1 m²")
+        if r["rc"] not in (0,):
+            notes.append(str(r["rc"]))
+        ratio = (f"{wall_ratio / ref['wall_s']:.1f}×" if wall_ratio and ref and ref.get("rc") == 0
+                 and r is not ref and r["method"] != "gisaudit-all"
+                 else "1.0×" if r is ref else "—")
+        agree = ("—" if r is ref or r["method"] == "gisaudit-all" or r["rc"] != 0
+                 else compare(ref["csv"], r["csv"]))
+        lines.append(
+            f"| {r['label']} | {r['scope']} | {wall:.1f} | {r['cpu_s']:.1f} | {r['rss_mb']:.0f} | "
+            f"{ratio} | {agree} | {'; '.join(notes)} |" if wall is not None else
+            f"| {r['label']} | {r['scope']} | — | — | — | — | — | {r['rc']} |")
+    if built:
+        lines.append(
+            f"\n样例数据包生成：{built['wall_s']:.0f} s，峰值内存 {built['rss_mb']:.0f} MB"
+        )
+    text = "\n".join(lines)
+    print(text)
+    (HERE / "data" / "results.md").write_text(text + "\n", "utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -14,5 +14,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export GISAUDIT_TEST_POSTGIS_URL=${GISAUDIT_TEST_POSTGIS_URL:-postgresql+psycopg://gisaudit:gisaudit@127.0.0.1:5432/gisaudit_test}
 fi
 source scripts/_venv.sh "[dev,postgis,distributed]"
+echo "== lint (ruff)"
+.venv/bin/ruff check .
 echo "== running the tests"
 exec .venv/bin/python -m pytest "$@"

@@ -1,7 +1,7 @@
 # ruff: noqa: T201  (a benchmark script prints its table)
 """API latencies at sample size against a real uvicorn on 127.0.0.1 (not part of the tests).
 
-``/work/venv/bin/python -m benchmarks.api_latency [--patches 20000] [--package DIR]
+``.venv/bin/python -m benchmarks.api_latency [--patches 20000] [--package DIR]
 [--database-url URL] [--samples 100] [--clients 50] [--duration 60]``
 
 Builds a sample package (``gisaudit sample``; or uses ``--package``), starts

@@ -1,5 +1,5 @@
 # ruff: noqa: T201  (a benchmark script prints its table)
-"""One command for the issue-7 benchmark: ``/work/venv/bin/python -m benchmarks.run``.
+"""One command for the issue-7 benchmark: ``.venv/bin/python -m benchmarks.run``.
 
 Builds the benchmark package if missing (``gisaudit sample --patches 1000000``), runs the
 baselines and gisaudit side by side, each in its own process (wall time and that process's

@@ -101,6 +101,7 @@ def evaluate_tenure(
         start=selection.start,
         end=selection.end,
         rules=rules,
+        zones=changes.zones,
     )
     notes.extend(leads.attrs.get("notes", []))
     raster_check = _raster_check(package, changes, matrix, cache)

@@ -19,7 +19,7 @@ excludes nothing (every change counts as 未见批准). Both cases are reported 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -125,6 +125,7 @@ def find_leads(
     knowledge: KnowledgeBase | None = None,
     table: LandClassTable | None = None,
     tolerance_m: float = TOLERANCE_M,
+    zones: Mapping[str, shapely.Geometry] | None = None,
 ) -> gpd.GeoDataFrame:
     """Leads (疑点) of one tenure: one row per merged lead and rule, spec §8 columns.
 
@@ -132,7 +133,9 @@ def find_leads(
     package CRS), e.g. ``TenureResult.changes``. ``start`` / ``end``: the tenure's start and
     end vintage dates. Areas in m² (ellipsoidal), lengths in m (geodesic). Notes about
     missing zones or coastline are in ``attrs["notes"]``; ``attrs["start_vintage"]`` and
-    ``attrs["end_vintage"]`` keep the vintages for evidence chips.
+    ``attrs["end_vintage"]`` keep the vintages for evidence chips. ``zones``: zone kind ->
+    polygons already prepared by the caller (cut to the district, approvals dated ≤ ``end``);
+    default: built here from the package.
     """
     rules = list(load_lead_rules() if rules is None else rules)
     knowledge = knowledge or default_knowledge_base()
@@ -143,9 +146,12 @@ def find_leads(
     district = _district_geometry(package, district_code)
     area = _bounds_box(changes, district)
     notes: list[str] = []
+    known = zones
     zones: dict[str, shapely.Geometry | None] = {}
     for kind in {z for r in rules for z in (r.inside, r.outside) if z}:
-        zones[kind] = zone_union(package, kind, end, area)
+        # the caller's zones (e.g. the change set's, already cut to the district and, for
+        # approvals, to those dated on or before ``end``) save a second union of every polygon
+        zones[kind] = known.get(kind) if known is not None else zone_union(package, kind, end, area)
     candidates: list[tuple[LeadRule, dict[str, Any]]] = []
     for rule in rules:
         missing_inside = rule.inside is not None and zones.get(rule.inside) is None

@@ -24,9 +24,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from api.auth import ANONYMOUS, ROLE_NAMES, Principal, check_lead_work, token_subject
 from api.deps import ServicesDep, SessionDep
 from api.errors import AuthenticationError
+from api.shape import lead_properties
 from api.tenure_tiles import tenure_tiles, tiles_note
 from gisaudit.errors import GisAuditError, NotFoundError
-from gisaudit.storage.models import Lead
 from gisaudit.storage.repository import (
     get_lead,
     get_tenure,
@@ -231,7 +231,7 @@ def tenure_view(
     leads_page = (
         list_leads(session, tenure_id=tenure_id, limit=pages.LEAD_ROWS) if visible else None
     )
-    leads = [_lead_props(x) for x in leads_page.items] if leads_page else []
+    leads = [lead_properties(x) for x in leads_page.items] if leads_page else []
     q = f"tenure_id={quote(tenure_id)}"
     downloads = [
         {
@@ -290,32 +290,6 @@ def tenure_view(
     return HTMLResponse(html)
 
 
-def _lead_props(lead: Lead) -> dict[str, Any]:
-    return {
-        "id": lead.id,
-        "rule": lead.rule,
-        "name": lead.name,
-        "severity": lead.severity,
-        "district_code": lead.district_code,
-        "tenure_id": lead.tenure_id,
-        "area_m2": lead.area_m2,
-        "area_ha": lead.area_ha,
-        "area_mu": lead.area_mu,
-        "length_m": lead.length_m,
-        "from_codes": dict(lead.from_codes or {}),
-        "to_codes": dict(lead.to_codes or {}),
-        "change_vintage": lead.change_vintage.isoformat() if lead.change_vintage else None,
-        "lon": lead.lon,
-        "lat": lead.lat,
-        "legal_basis": lead.legal_basis,
-        "state": lead.state,
-        "version": lead.version,
-        "reason": lead.reason,
-        "deadline": lead.deadline.isoformat() if lead.deadline else None,
-        "present": lead.present,
-    }
-
-
 @router.get("/leads/{lead_id}", response_class=HTMLResponse, response_model=None)
 def lead_view(
     request: Request,
@@ -356,7 +330,7 @@ def lead_view(
     can_work = any(s["allowed"] for s in next_states)
     names = {d.code: d.name for d in list_districts(session)}
     geometry = shapely.geometry.mapping(lead.geometry) if lead.geometry is not None else None
-    feature = {"type": "Feature", "geometry": geometry, "properties": _lead_props(lead)}
+    feature = {"type": "Feature", "geometry": geometry, "properties": lead_properties(lead)}
     events = [
         {
             "at": e.at,

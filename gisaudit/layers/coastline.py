@@ -8,10 +8,8 @@ import geopandas as gpd
 import numpy as np
 from pyproj import CRS
 
-from gisaudit.errors import LayerReadError
-from gisaudit.layers.common import Issues, feature_labels, feature_list, find_column
+from gisaudit.layers.common import Issues, feature_labels, feature_list, find_column, read_layer
 from gisaudit.layers.geometry import clean_geometries, to_package_crs
-from gisaudit.layers.io import read_vector
 from gisaudit.layers.manifest import CoastlineSpec
 from gisaudit.layers.model import COASTLINE_TYPES, CoastlineVintage
 
@@ -20,17 +18,17 @@ def read_coastline(
     root: Path, spec: CoastlineSpec, crs: CRS, issues: Issues
 ) -> CoastlineVintage | None:
     """Read and check one coastline vintage; None when it cannot be used."""
-    where = issues.at(spec.path, spec.layer or "")
     issues.progress(f"读取 {spec.vintage:%Y-%m-%d} 期岸线（{spec.path}）", 0, 0)
-    try:
-        raw = read_vector(root, spec.path, spec.layer)
-    except LayerReadError as exc:
-        issues.problems.append(exc.problem)
+    read = read_layer(
+        root,
+        spec.path,
+        spec.layer,
+        issues,
+        empty=("岸线图层没有任何要素（空图层）。", "请确认导出了正确的图层。"),
+    )
+    if read is None:
         return None
-    where = where.with_layer(spec.layer or raw.attrs.get("layer", ""))
-    if len(raw) == 0:
-        where.add("岸线图层没有任何要素（空图层）。", "请确认导出了正确的图层。")
-        return None
+    raw, where = read
     col = find_column(raw, spec.type_field)
     if col is None:
         where.add(

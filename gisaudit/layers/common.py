@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gisaudit.errors import Problem
+from gisaudit.errors import LayerReadError, Problem
+from gisaudit.layers.io import read_vector
 from gisaudit.progress import ProgressFn, no_progress
 
 # The 10 agricultural districts of Tianjin (spec §1): the only district codes a package may use.
@@ -73,6 +75,27 @@ class Where:
     def with_layer(self, layer: str) -> Where:
         """The same reporter for a named layer."""
         return Where(self.issues, self.file, layer)
+
+
+def read_layer(
+    root: Any, path: str, layer: str | None, issues: Issues, *, empty: tuple[str, str]
+) -> tuple[gpd.GeoDataFrame, Where] | None:
+    """Read one vector layer for validation: unreadable or empty layers become problems.
+
+    ``empty`` is the (message, action) recorded when the layer has no features. Returns the
+    frame and a reporter bound to its file and layer, or None after recording a problem.
+    """
+    where = issues.at(path, layer or "")
+    try:
+        frame = read_vector(root, path, layer)
+    except LayerReadError as exc:
+        issues.problems.append(exc.problem)
+        return None
+    where = where.with_layer(layer or frame.attrs.get("layer", ""))
+    if len(frame) == 0:
+        where.add(*empty)
+        return None
+    return frame, where
 
 
 def feature_list(ids: Iterable[Any], limit: int = 5) -> str:

@@ -8,11 +8,16 @@ import geopandas as gpd
 import numpy as np
 from pyproj import CRS
 
-from gisaudit.errors import LayerReadError
 from gisaudit.geodesy import ellipsoidal_area_m2
-from gisaudit.layers.common import TIANJIN_DISTRICTS, Issues, code_text, feature_list, find_column
+from gisaudit.layers.common import (
+    TIANJIN_DISTRICTS,
+    Issues,
+    code_text,
+    feature_list,
+    find_column,
+    read_layer,
+)
 from gisaudit.layers.geometry import clean_geometries, to_package_crs
-from gisaudit.layers.io import read_vector
 from gisaudit.layers.manifest import DistrictsSpec
 
 COLUMNS = ["district_code", "name", "area_m2", "geometry"]
@@ -26,16 +31,16 @@ def read_districts(
     Columns: ``district_code`` (6 digits, one of the 10 Tianjin codes), ``name``, ``area_m2``
     (ellipsoidal, m²), ``geometry`` (package CRS). Problems are reported to ``issues``.
     """
-    where = issues.at(spec.path, spec.layer or "")
-    try:
-        frame = read_vector(root, spec.path, spec.layer)
-    except LayerReadError as exc:
-        issues.problems.append(exc.problem)
+    read = read_layer(
+        root,
+        spec.path,
+        spec.layer,
+        issues,
+        empty=("区县边界图层没有任何要素。", "请补充区县边界要素。"),
+    )
+    if read is None:
         return None
-    where = where.with_layer(spec.layer or frame.attrs.get("layer", ""))
-    if len(frame) == 0:
-        where.add("区县边界图层没有任何要素。", "请补充区县边界要素。")
-        return None
+    frame, where = read
     code_col = find_column(frame, spec.code_field)
     if code_col is None:
         fields = "、".join(str(c) for c in frame.columns if c != "geometry")

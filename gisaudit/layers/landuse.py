@@ -10,11 +10,10 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from gisaudit.errors import LayerReadError, UnknownClassCodeError
+from gisaudit.errors import UnknownClassCodeError
 from gisaudit.layers.classes import LandClassTable
-from gisaudit.layers.common import Issues, Where, feature_list, find_column, text_values
+from gisaudit.layers.common import Issues, Where, feature_list, find_column, read_layer, text_values
 from gisaudit.layers.geometry import clean_geometries, to_package_crs
-from gisaudit.layers.io import read_vector
 from gisaudit.layers.manifest import LandUseSpec
 from gisaudit.layers.model import LandUseVintage
 from gisaudit.layers.tessellation import check_tessellation
@@ -34,18 +33,18 @@ def read_landuse(
 
     See :class:`LandUseVintage` for the columns. Every problem goes to ``issues``.
     """
-    where = issues.at(spec.path, spec.layer or "")
     label = f"{spec.vintage:%Y-%m-%d} 期地类图斑"
     issues.progress(f"读取{label}（{spec.path}）", 0, 0)
-    try:
-        raw = read_vector(root, spec.path, spec.layer)
-    except LayerReadError as exc:
-        issues.problems.append(exc.problem)
+    read = read_layer(
+        root,
+        spec.path,
+        spec.layer,
+        issues,
+        empty=("地类图斑图层没有任何要素（空图层）。", "请确认导出了正确的图层。"),
+    )
+    if read is None:
         return None
-    where = where.with_layer(spec.layer or raw.attrs.get("layer", ""))
-    if len(raw) == 0:
-        where.add("地类图斑图层没有任何要素（空图层）。", "请确认导出了正确的图层。")
-        return None
+    raw, where = read
     labels = _labels(raw, spec.id_field)
     class_col = find_column(raw, spec.class_field)
     if class_col is None:

@@ -8,10 +8,15 @@ import geopandas as gpd
 import numpy as np
 from pyproj import CRS
 
-from gisaudit.errors import LayerReadError
-from gisaudit.layers.common import Issues, feature_labels, feature_list, find_column, parse_date
+from gisaudit.layers.common import (
+    Issues,
+    feature_labels,
+    feature_list,
+    find_column,
+    parse_date,
+    read_layer,
+)
 from gisaudit.layers.geometry import clean_geometries, to_package_crs
-from gisaudit.layers.io import read_vector
 from gisaudit.layers.manifest import ZoneSpec, ZonesSpec
 
 ZONE_NAMES = {"pbf": "永久基本农田", "redline": "生态保护红线", "approvals": "建设用地批准范围"}
@@ -37,20 +42,20 @@ def read_zone(
     root: Path, kind: str, spec: ZoneSpec, crs: CRS, issues: Issues
 ) -> gpd.GeoDataFrame | None:
     """One zone layer: columns ``id`` (str), ``geometry``; approvals also ``approval_date``."""
-    where = issues.at(spec.path, spec.layer or "")
     issues.progress(f"读取{ZONE_NAMES[kind]}（{spec.path}）", 0, 0)
-    try:
-        raw = read_vector(root, spec.path, spec.layer)
-    except LayerReadError as exc:
-        issues.problems.append(exc.problem)
-        return None
-    where = where.with_layer(spec.layer or raw.attrs.get("layer", ""))
-    if len(raw) == 0:
-        where.add(
+    read = read_layer(
+        root,
+        spec.path,
+        spec.layer,
+        issues,
+        empty=(
             f"{ZONE_NAMES[kind]}图层没有任何要素（空图层）。",
             "请确认导出了正确的图层，或从 package.yaml 中删去该项。",
-        )
+        ),
+    )
+    if read is None:
         return None
+    raw, where = read
     labels = feature_labels(raw)
     data: dict[str, object] = {"id": [label.split("=", 1)[1] for label in labels]}
     good = np.ones(len(raw), dtype=bool)

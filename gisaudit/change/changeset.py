@@ -14,8 +14,9 @@ from pyproj import CRS
 
 from gisaudit.change import transitions as tr
 from gisaudit.change.dating import date_changes
-from gisaudit.change.overlay import clip_to_district, overlay_tessellations, polygonal
+from gisaudit.change.overlay import clip_to_district, overlay_tessellations
 from gisaudit.change.vintages import VintageSelection
+from gisaudit.change.zones import area_inside_m2, zone_parts
 from gisaudit.errors import InputError
 from gisaudit.geodesy import ellipsoidal_area_m2, to_ha
 from gisaudit.layers.classes import LandClassTable, default_class_table
@@ -27,8 +28,9 @@ class ChangeSet:
     """The change in one district from ``start`` to ``end``.
 
     ``pieces``: overlay pieces (see ``gisaudit.change.overlay``) plus ``change_vintage``.
-    ``zones``: zone kind -> the zone's polygons inside the district (approvals: only those
-    approved on or before the end vintage); a kind absent from the package is absent here.
+    ``zones``: zone kind -> the zone's single polygons meeting the district, not unioned
+    (``gisaudit.change.zones``; approvals: only those approved on or before the end vintage);
+    a kind absent from the package is absent here.
     Area methods return m²; ``zone``/``inside`` restrict to inside or outside a zone.
     """
 
@@ -41,7 +43,7 @@ class ChangeSet:
     pieces: gpd.GeoDataFrame
     start_patches: gpd.GeoDataFrame
     end_patches: gpd.GeoDataFrame
-    zones: dict[str, shapely.Geometry]
+    zones: dict[str, np.ndarray]
     table: LandClassTable = field(default_factory=default_class_table)
     _zone_area: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -58,7 +60,10 @@ class ChangeSet:
     def zone_area_m2(self, zone: str) -> np.ndarray:
         """Area in m² of each piece inside ``zone`` (KeyError if the zone is missing)."""
         if zone not in self._zone_area:
-            self._zone_area[zone] = _area_inside(self.pieces, self.zones[zone], self.crs)
+            self._zone_area[zone] = area_inside_m2(
+                self.pieces.geometry.to_numpy(), self.pieces["area_m2"].to_numpy(dtype=float),
+                self.zones[zone], self.crs, tree=self.pieces.sindex,
+            )
         return self._zone_area[zone]
 
     def base_m2(self, zone: str | None = None, inside: bool = True) -> np.ndarray:
@@ -156,7 +161,7 @@ def build_changeset(
     for kind, frame in package.zones.items():
         key = ("zone", district_code, kind, selection.end if kind == "approvals" else None)
         if key not in reuse:
-            reuse[key] = _zone_in_district(frame, district, kind, selection.end)
+            reuse[key] = zone_parts(frame, district, kind, selection.end)
         zones[kind] = reuse[key]
     return ChangeSet(
         district_code=district_code,
@@ -171,40 +176,3 @@ def build_changeset(
         zones=zones,
         table=table,
     )
-
-
-def _zone_in_district(
-    frame: gpd.GeoDataFrame, district: shapely.Geometry, kind: str, end: date
-) -> shapely.Geometry:
-    if kind == "approvals" and "approval_date" in frame.columns and len(frame):
-        dates = pd.to_datetime(frame["approval_date"], errors="coerce").dt.date
-        frame = frame[(dates <= end).fillna(False).to_numpy(dtype=bool)]
-    if len(frame) == 0:
-        return shapely.Polygon()
-    idx = frame.sindex.query(district, predicate="intersects")
-    if len(idx) == 0:
-        return shapely.Polygon()
-    union = shapely.union_all(polygonal(frame.geometry.to_numpy()[idx]))
-    return shapely.union_all(polygonal(np.array([shapely.intersection(union, district)])))
-
-
-def _area_inside(pieces: gpd.GeoDataFrame, zone: shapely.Geometry, crs: CRS) -> np.ndarray:
-    """Ellipsoidal area (m²) of each piece inside ``zone`` (a union: its parts do not overlap)."""
-    out = np.zeros(len(pieces))
-    if zone.is_empty or len(pieces) == 0:
-        return out
-    geoms = pieces.geometry.to_numpy()
-    parts = shapely.get_parts(zone)
-    shapely.prepare(parts)  # the (possibly huge) zone parts are the prepared side of each test
-    hits = pieces.sindex.query(parts, predicate="intersects")  # [part, piece]
-    if hits.shape[1] == 0:
-        return out
-    part, piece = hits
-    covered = shapely.covers(parts[part], geoms[piece])
-    whole = pieces["area_m2"].to_numpy(dtype=float)
-    np.add.at(out, piece[covered], whole[piece[covered]])
-    partial = ~covered
-    if partial.any():
-        inter = polygonal(shapely.intersection(geoms[piece[partial]], parts[part[partial]]))
-        np.add.at(out, piece[partial], ellipsoidal_area_m2(inter, crs))
-    return np.minimum(out, whole)

@@ -29,11 +29,12 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from gisaudit.change.zones import zone_parts
 from gisaudit.geodesy import ellipsoidal_area_m2
 from gisaudit.layers.classes import LandClassTable, default_class_table
 from gisaudit.layers.model import AuditPackage
 from gisaudit.leads.coastline import coastline_candidates
-from gisaudit.leads.frame import as_date, build_lead_frame, merge_pieces
+from gisaudit.leads.frame import build_lead_frame, merge_pieces
 from gisaudit.leads.geom import POLYGONAL, clip_to_zone, single_parts
 from gisaudit.leads.knowledge import KnowledgeBase, default_knowledge_base
 from gisaudit.leads.rules import LeadRule, load_lead_rules, parse_selector
@@ -49,35 +50,23 @@ def selector_mask(codes: pd.Series, selector: str, table: LandClassTable) -> np.
     return ~mask if negated else mask
 
 
-def zone_union(
+def zone_polygons(
     package: AuditPackage, kind: str, end: date, area: shapely.Geometry | None = None
-) -> shapely.Geometry | None:
-    """Union of a zone's polygons near ``area`` (None when the package has no such zone).
+) -> np.ndarray | None:
+    """The zone's single polygons meeting ``area`` (None when the package has no such zone).
 
     Approvals count only where ``approval_date`` ≤ ``end`` (undated approvals do not count).
     """
     frame = package.zones.get(kind)
     if frame is None:
         return None
-    if kind == "approvals" and len(frame):
-        if "approval_date" in frame.columns:
-            dates = frame["approval_date"].map(as_date)
-            frame = frame[[d is not None and d <= end for d in dates]]
-        else:
-            frame = frame.iloc[:0]
-    geoms = frame.geometry.to_numpy()
-    if area is not None and len(frame):
-        geoms = geoms[frame.sindex.query(area, predicate="intersects")]
-    parts, _ = single_parts(geoms, POLYGONAL)
-    if len(parts) == 0:
-        return shapely.Polygon()
-    return shapely.union_all(shapely.make_valid(parts))
+    return zone_parts(frame, area, kind, end)
 
 
 def _area_candidates(
     rule: LeadRule,
     changes: gpd.GeoDataFrame,
-    zones: dict[str, shapely.Geometry | None],
+    zones: dict[str, np.ndarray | None],
     table: LandClassTable,
     crs: CRS,
     tolerance_m: float,
@@ -125,7 +114,7 @@ def find_leads(
     knowledge: KnowledgeBase | None = None,
     table: LandClassTable | None = None,
     tolerance_m: float = TOLERANCE_M,
-    zones: Mapping[str, shapely.Geometry] | None = None,
+    zones: Mapping[str, np.ndarray] | None = None,
 ) -> gpd.GeoDataFrame:
     """Leads (疑点) of one tenure: one row per merged lead and rule, spec §8 columns.
 
@@ -134,8 +123,8 @@ def find_leads(
     end vintage dates. Areas in m² (ellipsoidal), lengths in m (geodesic). Notes about
     missing zones or coastline are in ``attrs["notes"]``; ``attrs["start_vintage"]`` and
     ``attrs["end_vintage"]`` keep the vintages for evidence chips. ``zones``: zone kind ->
-    polygons already prepared by the caller (cut to the district, approvals dated ≤ ``end``);
-    default: built here from the package.
+    array of zone polygons already selected by the caller (``ChangeSet.zones``: near the
+    district, approvals dated ≤ ``end``); default: selected here from the package.
     """
     rules = list(load_lead_rules() if rules is None else rules)
     knowledge = knowledge or default_knowledge_base()
@@ -147,11 +136,12 @@ def find_leads(
     area = _bounds_box(changes, district)
     notes: list[str] = []
     known = zones
-    zones: dict[str, shapely.Geometry | None] = {}
+    zones: dict[str, np.ndarray | None] = {}
     for kind in {z for r in rules for z in (r.inside, r.outside) if z}:
-        # the caller's zones (e.g. the change set's, already cut to the district and, for
-        # approvals, to those dated on or before ``end``) save a second union of every polygon
-        zones[kind] = known.get(kind) if known is not None else zone_union(package, kind, end, area)
+        # the caller's zones (the change set's) save selecting the polygons a second time
+        zones[kind] = (
+            known.get(kind) if known is not None else zone_polygons(package, kind, end, area)
+        )
     candidates: list[tuple[LeadRule, dict[str, Any]]] = []
     for rule in rules:
         missing_inside = rule.inside is not None and zones.get(rule.inside) is None

@@ -30,19 +30,26 @@ def single_parts(geoms: np.ndarray, keep_types: tuple[int, ...]) -> tuple[np.nda
 
 
 def clip_to_zone(
-    geoms: np.ndarray, zone: shapely.Geometry, inside: bool
+    geoms: np.ndarray, zone: shapely.Geometry | np.ndarray | None, inside: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keep the part of each geometry inside (or outside) ``zone``.
 
+    ``zone``: one geometry, or an array of zone polygons that may touch or overlap (as in
+    ``ChangeSet.zones``; only the polygons a geometry meets are dissolved, locally).
     Returns (clipped geometries, index of the source geometry); geometries with nothing left
     are dropped. Geometries wholly inside or outside are kept unchanged (no float noise).
     """
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
-    if zone is None or zone.is_empty or n == 0:
+    if zone is None:
+        parts = np.empty(0, dtype=object)
+    elif isinstance(zone, np.ndarray):
+        parts = zone[~shapely.is_empty(zone)] if len(zone) else zone
+    else:
+        parts = shapely.get_parts(zone)
+    if len(parts) == 0 or n == 0:
         return (np.empty(0, dtype=object), np.empty(0, dtype=int)) if inside else (
             geoms, np.arange(n))  # fmt: skip
-    parts = shapely.get_parts(zone)
     shapely.prepare(parts)
     pairs = shapely.STRtree(parts).query(geoms, predicate="intersects")
     touched: dict[int, list[int]] = {}

@@ -1,0 +1,155 @@
+"""Zones as arrays of polygons (never unioned) and the area of pieces inside them.
+
+A zone layer (e.g. 永久基本农田) has hundreds of thousands of polygons; dissolving them per
+district used to cost more than the overlay itself. Instead the zone is kept as its single
+polygons near the district and every piece is measured only against the polygons whose
+bounding box it meets:
+
+- a polygon that covers the piece → the piece's whole area (exact, no float noise);
+- polygons whose interior meets the piece's → the area of the intersections, summed;
+- where two such polygons overlap each other (a zone layer is not required to be a clean
+  coverage), that piece is measured against their local union instead, so nothing counts twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from gisaudit.geodesy import ellipsoidal_area_m2
+
+POLYGON = 3
+MULTIPOLYGON = 6
+COLLECTION = 7
+
+
+def zone_parts(
+    frame: gpd.GeoDataFrame, area: shapely.Geometry | None, kind: str, end: date
+) -> np.ndarray:
+    """The zone's single polygons that meet ``area`` (all when None), as an object array.
+
+    Approvals (``kind == "approvals"``) count only where ``approval_date`` ≤ ``end``;
+    undated approvals do not count. Invalid polygons are repaired.
+    """
+    if kind == "approvals":
+        if "approval_date" not in frame.columns:
+            frame = frame.iloc[:0]
+        elif len(frame):
+            dates = pd.to_datetime(frame["approval_date"], errors="coerce").dt.date
+            frame = frame[(dates <= end).fillna(False).to_numpy(dtype=bool)]
+    if len(frame) == 0:
+        return np.empty(0, dtype=object)
+    geoms = frame.geometry.to_numpy()
+    if area is not None:
+        geoms = geoms[np.sort(frame.sindex.query(area, predicate="intersects"))]
+    return polygons_of(geoms)
+
+
+def polygons_of(geoms: np.ndarray) -> np.ndarray:
+    """Single, valid, non-empty polygons of ``geoms`` (collections and multi-parts exploded)."""
+    geoms = np.asarray(geoms, dtype=object)
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+    parts = shapely.get_parts(geoms)
+    while True:
+        nested = np.isin(shapely.get_type_id(parts), (MULTIPOLYGON, COLLECTION))
+        if not nested.any():
+            break
+        parts = np.concatenate([parts[~nested], shapely.get_parts(parts[nested])])
+    keep = (shapely.get_type_id(parts) == POLYGON) & ~shapely.is_empty(parts)
+    return parts[keep]
+
+
+def area_inside_m2(
+    geoms: np.ndarray,
+    whole_m2: np.ndarray,
+    parts: np.ndarray,
+    crs: CRS | str,
+    tree: shapely.STRtree | gpd.sindex.SpatialIndex | None = None,
+) -> np.ndarray:
+    """Ellipsoidal area (m²) of each geometry inside the union of ``parts`` (zone polygons).
+
+    ``whole_m2``: each geometry's own ellipsoidal area, returned as is where a zone polygon
+    covers it. ``tree``: a spatial index of ``geoms`` when the caller has one (an STRtree or
+    a GeoSeries' ``sindex``). Never more than
+    ``whole_m2``.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    whole_m2 = np.asarray(whole_m2, dtype=float)
+    out = np.zeros(len(geoms))
+    if len(geoms) == 0 or len(parts) == 0:
+        return out
+    tree = tree if tree is not None else shapely.STRtree(geoms)
+    z, g = tree.query(parts)  # bounding boxes meet
+    if len(g) == 0:
+        return out
+    covered = _covered(geoms, parts, g, z)
+    out[covered] = whole_m2[covered]
+    rest = ~covered[g]
+    g, z = g[rest], z[rest]
+    # interiors meet (shared edges alone do not count)
+    near = shapely.intersects(parts[z], geoms[g])
+    g, z = g[near], z[near]
+    meet = shapely.relate_pattern(parts[z], geoms[g], "2********")
+    g, z = g[meet], z[meet]
+    if len(g) == 0:
+        return out
+    tangled = _pieces_with_overlapping_parts(g, z, parts)
+    simple = ~np.isin(g, tangled)
+    inter = shapely.intersection(geoms[g[simple]], parts[z[simple]])
+    np.add.at(out, g[simple], ellipsoidal_area_m2(inter, crs))
+    if len(tangled):
+        order = np.argsort(g, kind="stable")
+        g_sorted, z_sorted = g[order], z[order]
+        starts = np.searchsorted(g_sorted, tangled, side="left")
+        stops = np.searchsorted(g_sorted, tangled, side="right")
+        local = [
+            shapely.union_all(parts[z_sorted[a:b]]) for a, b in zip(starts, stops, strict=True)
+        ]
+        inter = shapely.intersection(geoms[tangled], np.array(local, dtype=object))
+        out[tangled] += ellipsoidal_area_m2(inter, crs)
+    return np.minimum(out, whole_m2)
+
+
+def _covered(geoms: np.ndarray, parts: np.ndarray, g: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Which geometries a zone polygon covers, given candidate pairs (g, z) by bounding box."""
+    covered = np.zeros(len(geoms), dtype=bool)
+    gb = shapely.bounds(geoms)[g]
+    zb = shapely.bounds(parts)[z]
+    # zone polygons drawn on the survey's patches are often the very same polygon: cheap test
+    same_box = np.all(zb == gb, axis=1)
+    equal = shapely.equals_exact(
+        shapely.normalize(parts[z[same_box]]), shapely.normalize(geoms[g[same_box]]), tolerance=0
+    )
+    covered[g[same_box][equal]] = True
+    # covering needs the zone polygon's box to hold the geometry's box
+    boxed = np.all(zb[:, :2] <= gb[:, :2], axis=1) & np.all(zb[:, 2:] >= gb[:, 2:], axis=1)
+    boxed &= ~covered[g]
+    if boxed.any():
+        shapely.prepare(parts)
+        hit = shapely.covers(parts[z[boxed]], geoms[g[boxed]])
+        covered[g[boxed][hit]] = True
+    return covered
+
+
+def _pieces_with_overlapping_parts(g: np.ndarray, z: np.ndarray, parts: np.ndarray) -> np.ndarray:
+    """Pieces (sorted unique ids) met by two zone polygons whose interiors overlap."""
+    counts = np.bincount(g)
+    multi = np.flatnonzero(counts > 1)
+    if len(multi) == 0:
+        return multi
+    frame = pd.DataFrame({"g": g, "z": z})
+    frame = frame[frame["g"].isin(multi)]
+    pairs = frame.merge(frame, on="g")
+    pairs = pairs[pairs["z_x"] < pairs["z_y"]]
+    a = parts[pairs["z_x"].to_numpy()]
+    b = parts[pairs["z_y"].to_numpy()]
+    overlapping = shapely.relate_pattern(a, b, "2********")
+    return np.unique(pairs["g"].to_numpy()[overlapping])

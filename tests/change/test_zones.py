@@ -78,7 +78,8 @@ def test_agrees_with_the_dissolved_zone(pieces: list, zone: list) -> None:
     geoms = [sq(*p) for p in pieces]
     polys = [sq(*z) for z in zone]
     got = measure(geoms, polys)
-    np.testing.assert_allclose(got, reference(geoms, polys), rtol=1e-9, atol=1e-6)
+    # the dissolved reference carries float noise of ~1e-6 m²; the spec allows 0.001 %
+    np.testing.assert_allclose(got, reference(geoms, polys), rtol=1e-7, atol=1e-4)
 
 
 def test_zone_parts_keeps_polygons_near_the_area_and_dates_approvals() -> None:

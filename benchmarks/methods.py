@@ -190,20 +190,20 @@ def run_postgis(root: Path, start: str, end: str, out: Path, url: str) -> dict:
 def run_gisaudit(root: Path, start: str, end: str, out: Path, all_tenures: bool) -> dict:
     """The engine: ``engine_package`` reads what the tenures need, then ``evaluate_tenure``."""
     from benchmarks.engine import engine_package, tenure_table
-    from gisaudit.evaluation import EvaluationCache, evaluate_tenure
+    from gisaudit.concurrency import default_threads
+    from gisaudit.evaluation.parallel import evaluate_tenures
     from gisaudit.indicators import load_indicator_system
 
     t0 = time.perf_counter()
     tenures = None if all_tenures else tenure_table(root, date.fromisoformat(start),
                                                     date.fromisoformat(end))
-    package = engine_package(root, tenures)
+    package, source = engine_package(root, tenures)
     read_s = time.perf_counter() - t0
     system = load_indicator_system()
-    cache = EvaluationCache()
-    rows, leads = [], 0
-    for tid in package.tenures["id"].astype(str):
-        result = evaluate_tenure(package, tid, system, cache=cache)
+    rows, leads, overlays = [], 0, set()
+    for result in evaluate_tenures(package, package.tenures["id"].astype(str).tolist(), system):
         leads += len(result.leads)
+        overlays.add((result.district_code, result.start_vintage, result.end_vintage))
         if not all_tenures:
             t = result.transitions.copy()
             t["district_code"] = result.district_code
@@ -212,7 +212,7 @@ def run_gisaudit(root: Path, start: str, end: str, out: Path, all_tenures: bool)
     if rows:
         pd.concat(rows).to_csv(out, index=False)
     return {"read_s": read_s, "tenures": len(package.tenures), "leads": leads,
-            "overlays": len(cache.changesets)}
+            "overlays": len(overlays), "threads": default_threads(), "source": source}
 
 
 def main() -> None:

@@ -139,6 +139,13 @@ def evaluate(
         int | None,
         typer.Option("--workers", min=1, help="在本机启动 N 个 Dask 工作进程，按区县并行评价"),
     ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads", min=1,
+            help="本进程内同时评价的区县数（默认：CPU 核数，或环境变量 GISAUDIT_THREADS）",
+        ),
+    ] = None,
 ) -> None:
     """评价任期：输出评分卡、转移矩阵、疑点、工作簿、报告和汇总表。"""
 
@@ -156,6 +163,7 @@ def evaluate(
             store=db,
             scheduler=scheduler,
             workers=workers,
+            threads=threads,
         )
         _print_summary(results)
         console.print(f"评价结果已写入：{out}")
@@ -192,11 +200,13 @@ def _evaluate(
     store: bool = False,
     scheduler: str | None = None,
     workers: int | None = None,
+    threads: int | None = None,
 ) -> list[Any]:
     """Load, evaluate, write outputs and (``store``) save the run in one transaction.
 
     ``scheduler`` / ``workers``: evaluate district by district on a Dask cluster (a running
-    scheduler, or a local cluster of N processes) instead of in this process.
+    scheduler, or a local cluster of N processes) instead of in this process. ``threads``:
+    districts evaluated at once in this process (default: the CPU count).
     """
     from gisaudit.evaluation import evaluate_package
     from gisaudit.layers.package import load_package
@@ -233,6 +243,7 @@ def _evaluate(
                 rules=rules,
                 lead_pdf=lead_pdf,
                 progress=report,
+                threads=threads,
             )
             name, fingerprints = pkg.name, pkg.fingerprints
         if engine is not None and results:

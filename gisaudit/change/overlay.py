@@ -98,12 +98,18 @@ def overlay_tessellations(
     """
     sg = start.geometry.to_numpy()
     eg = end.geometry.to_numpy()
-    s_key = pd.Index(shapely.to_wkb(shapely.normalize(sg)))
-    e_key = pd.Series(shapely.to_wkb(shapely.normalize(eg)))
-    unique_e = e_key[~e_key.duplicated(keep=False)]
-    pos = pd.Index(unique_e.to_numpy()).get_indexer(s_key)
-    s_same = np.flatnonzero(pos >= 0)
-    e_same = unique_e.index.to_numpy()[pos[s_same]]
+    # identical patches: the same WKB bytes (cheap), then the same normalised WKB among the
+    # rest (the same polygon written from another start vertex or ring orientation)
+    s_same, e_same = _same_keys(shapely.to_wkb(sg), shapely.to_wkb(eg))
+    s_left = np.setdiff1d(np.arange(len(sg)), s_same)
+    e_left = np.setdiff1d(np.arange(len(eg)), e_same)
+    if s_left.size and e_left.size:
+        s2, e2 = _same_keys(
+            shapely.to_wkb(shapely.normalize(sg[s_left])),
+            shapely.to_wkb(shapely.normalize(eg[e_left])),
+        )
+        s_same = np.concatenate([s_same, s_left[s2]])
+        e_same = np.concatenate([e_same, e_left[e2]])
     same_s = np.zeros(len(start), dtype=bool)
     same_s[s_same] = True
     same_e = np.zeros(len(end), dtype=bool)
@@ -140,6 +146,15 @@ def overlay_tessellations(
         crs=crs,
     )
     return pieces
+
+
+def _same_keys(s_key: np.ndarray, e_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (start, end) of equal keys; keys repeated within the end side never match."""
+    keys = pd.Series(e_key)
+    unique_e = keys[~keys.duplicated(keep=False)]
+    pos = pd.Index(unique_e.to_numpy()).get_indexer(pd.Index(s_key))
+    s_same = np.flatnonzero(pos >= 0)
+    return s_same, unique_e.index.to_numpy()[pos[s_same]]
 
 
 def overlay_district(

@@ -92,6 +92,7 @@ def _district_task(
             indicators=Path(indicators) if indicators else None,
             rules=Path(rules) if rules else None, lead_pdf=lead_pdf,
             writers=None if standard else DEFAULT_WRITERS,
+            threads=1,  # one district per task: the worker's own threads run the tasks
         )
     except GisAuditError as exc:
         return "error", (type(exc).__name__, str(exc))

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from gisaudit.concurrency import map_in_threads
 from gisaudit.errors import PackageError, Problem
+from gisaudit.layers.cache import load_cached, store
 from gisaudit.layers.classes import default_class_table
 from gisaudit.layers.coastline import read_coastline
 from gisaudit.layers.common import Issues
@@ -15,8 +17,14 @@ from gisaudit.layers.districts import read_districts
 from gisaudit.layers.geometry import crs_label, parse_crs
 from gisaudit.layers.io import fingerprint
 from gisaudit.layers.landuse import read_landuse
-from gisaudit.layers.manifest import MANIFEST, Manifest, check_paths, load_manifest
-from gisaudit.layers.model import AuditPackage
+from gisaudit.layers.manifest import (
+    MANIFEST,
+    LandUseSpec,
+    Manifest,
+    check_paths,
+    load_manifest,
+)
+from gisaudit.layers.model import AuditPackage, LandUseVintage
 from gisaudit.layers.rasters import check_raster
 from gisaudit.layers.report import render_report, summarise
 from gisaudit.layers.tenures import TARGET_COLUMNS, indicator_ids, read_targets, read_tenures
@@ -122,11 +130,19 @@ def _check(root: Path, progress: ProgressFn) -> tuple[Issues, AuditPackage | Non
         districts = read_districts(root, manifest.districts, crs, issues)
     codes = set(districts["district_code"]) if districts is not None else None
     landuse = []
-    total = len(manifest.landuse)
-    for n, spec in enumerate(manifest.landuse):
-        progress(f"校验第 {n + 1}/{total} 期地类图斑", n, total)
-        if spec.path not in skip:
-            landuse.append(read_landuse(root, spec, crs, districts, table, issues))
+    specs = [spec for spec in manifest.landuse if spec.path not in skip]
+
+    def read_one(spec: LandUseSpec) -> tuple[LandUseVintage | None, Issues]:
+        own = Issues()  # per vintage: problems are merged below in the manifest's order
+        return read_landuse(root, spec, crs, districts, table, own), own
+
+    progress(f"校验第 1/{len(specs)} 期地类图斑", 0, len(specs))
+    for n, (vintage, own) in enumerate(map_in_threads(read_one, specs), start=1):
+        progress(f"校验第 {n}/{len(specs)} 期地类图斑", n, len(specs))
+        issues.problems += own.problems
+        issues.notes += own.notes
+        issues.repaired += own.repaired
+        landuse.append(vintage)
     zones = read_zones(root, manifest.zones, crs, issues, skip)
     coastline = [
         read_coastline(root, s, crs, issues) for s in manifest.coastline if s.path not in skip
@@ -184,6 +200,7 @@ def validate_package(root: Path | str, progress: ProgressFn | None = None) -> Va
     issues, package = _check(Path(root), progress)
     summary = None
     if package is not None:
+        store(package)  # the next load_package of these very files skips validation
         progress("汇总各区县各期面积", 0, 0)
         summary = summarise(package)
     progress("校验完成", 1, 1)
@@ -199,7 +216,12 @@ def validate_package(root: Path | str, progress: ProgressFn | None = None) -> Va
 def load_package(root: Path | str, progress: ProgressFn | None = None) -> AuditPackage:
     """Load a valid package; raise PackageError listing every problem otherwise (nothing loaded)."""
     progress = progress or no_progress
+    cached = load_cached(Path(root))
+    if cached is not None:
+        progress("读取已校验过的数据包（文件未变，免于重复校验）", 1, 1)
+        return cached
     issues, package = _check(Path(root), progress)
     if package is None:
         raise PackageError(issues.problems, root=str(root))
+    store(package)
     return package

@@ -50,32 +50,30 @@ def clip_to_zone(
     if len(parts) == 0 or n == 0:
         return (np.empty(0, dtype=object), np.empty(0, dtype=int)) if inside else (
             geoms, np.arange(n))  # fmt: skip
-    shapely.prepare(parts)
-    pairs = shapely.STRtree(parts).query(geoms, predicate="intersects")
-    touched: dict[int, list[int]] = {}
-    for g, z in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
-        touched.setdefault(g, []).append(z)
-    out: list[shapely.Geometry] = []
-    index: list[int] = []
-    for i in range(n):
-        hits = touched.get(i)
-        if not hits:
-            if not inside:
-                out.append(geoms[i])
-                index.append(i)
-            continue
-        local = parts[hits[0]] if len(hits) == 1 else shapely.union_all(parts[hits])
-        if shapely.covered_by(geoms[i], local):
-            if inside:
-                out.append(geoms[i])
-                index.append(i)
-            continue
-        clipped = shapely.intersection(geoms[i], local) if inside else shapely.difference(
-            geoms[i], local)  # fmt: skip
-        if not clipped.is_empty:
-            out.append(clipped)
-            index.append(i)
-    return np.array(out, dtype=object), np.array(index, dtype=int)
+    pairs = shapely.STRtree(parts).query(geoms, predicate="intersects")  # [geometry, part]
+    order = np.lexsort((pairs[1], pairs[0]))
+    g, z = pairs[0][order], pairs[1][order]
+    touched, first, counts = np.unique(g, return_index=True, return_counts=True)
+    local = parts[z[first]]  # the zone polygon each touched geometry meets ...
+    for k in np.flatnonzero(counts > 1):  # ... or the union of the few it meets
+        local[k] = shapely.union_all(parts[z[first[k] : first[k] + counts[k]]])
+    covered = shapely.covered_by(geoms[touched], local)
+    cut = touched[~covered]
+    keep = np.zeros(n, dtype=bool)
+    out = np.empty(n, dtype=object)
+    if inside:
+        out[touched[covered]] = geoms[touched[covered]]
+        keep[touched[covered]] = True
+        clipped = shapely.intersection(geoms[cut], local[~covered])
+    else:
+        out[:] = geoms
+        keep[:] = True
+        keep[touched[covered]] = False
+        clipped = shapely.difference(geoms[cut], local[~covered])
+    out[cut] = clipped
+    keep[cut] = ~shapely.is_empty(clipped)
+    index = np.flatnonzero(keep)
+    return out[index], index
 
 
 def group_touching(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:

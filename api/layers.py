@@ -1,65 +1,122 @@
-"""In-memory layers of a stored package (land-use vintages, zones, coastline vintages),
-spatially indexed.
+"""Layers of a stored package (land-use vintages, zones, coastline vintages) and of a job's
+change polygons, spatially indexed for vector tiles and OGC API Features.
 
-Each layer keeps its features in lon/lat (EPSG:4326, for OGC API Features) and Web Mercator
-(EPSG:3857, for vector tiles), with a shapely STRtree over the lon/lat geometries.
+Built for survey size (a million patches a vintage): a layer keeps the package's own frame
+(geometry in the package CRS, properties as columns) and an STRtree over it, built on first
+use. A request reprojects only what it returns: the tile's or page's features to Web
+Mercator (EPSG:3857) or lon/lat (EPSG:4326), and their properties become dicts only then.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
+from pyproj import CRS, Transformer
 from shapely import STRtree
 
 from gisaudit.layers.classes import default_class_table
 from gisaudit.layers.model import AuditPackage
 from gisaudit.layers.zones import ZONE_NAMES
 
+LONLAT = CRS.from_epsg(4326)
+
 
 @dataclass
 class LayerIndex:
-    """One collection of features with a spatial index."""
+    """One collection of features with a spatial index: ``frame`` holds the properties as
+    columns and the geometry in its own CRS (lon/lat when it has none)."""
 
     id: str
     title: str
     description: str
-    properties: list[dict[str, Any]]
-    lonlat: np.ndarray  # shapely geometries, EPSG:4326
-    mercator: np.ndarray  # the same in EPSG:3857
+    frame: gpd.GeoDataFrame
     when: date | None = None  # the vintage, for datetime filters
+    _geoms: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.tree = STRtree(self.lonlat)
+        self._geoms = np.asarray(self.frame.geometry.to_numpy(), dtype=object)
+
+    def __len__(self) -> int:
+        return len(self._geoms)
+
+    @functools.cached_property
+    def crs(self) -> CRS:
+        """The geometry's CRS (EPSG:4326 when the frame has none)."""
+        return CRS.from_user_input(self.frame.crs) if self.frame.crs is not None else LONLAT
+
+    @functools.cached_property
+    def tree(self) -> STRtree:
+        """STRtree over the geometries in their own CRS."""
+        return STRtree(self._geoms)
 
     @property
     def bbox(self) -> list[float]:
         """Extent in lon/lat (minx, miny, maxx, maxy)."""
-        if len(self.lonlat) == 0:
+        if len(self) == 0:
             return [-180.0, -90.0, 180.0, 90.0]
-        return [float(v) for v in shapely.total_bounds(self.lonlat)]
+        bounds = shapely.total_bounds(self._geoms)
+        if self.crs.equals(LONLAT):
+            return [float(v) for v in bounds]
+        to = _transformer(self.crs.to_wkt(), 4326)
+        return [float(v) for v in to.transform_bounds(*bounds, densify_pts=21)]
 
     def query(self, bbox: tuple[float, float, float, float] | None) -> np.ndarray:
         """Positions of the features intersecting ``bbox`` (lon/lat), in order."""
         if bbox is None:
-            return np.arange(len(self.lonlat))
-        hits = self.tree.query(shapely.box(*bbox), predicate="intersects")
-        return np.sort(hits)
+            return np.arange(len(self))
+        area = shapely.box(*bbox)
+        if not self.crs.equals(LONLAT):
+            area = _reproject(np.array([shapely.segmentize(area, _step(bbox))]),
+                              _transformer(LONLAT.to_wkt(), self.crs.to_wkt()))[0]  # fmt: skip
+        return np.sort(self.tree.query(area, predicate="intersects"))
+
+    def properties(self, positions: np.ndarray | list[int]) -> list[dict[str, Any]]:
+        """The properties of the features at ``positions`` (JSON-ready values)."""
+        return _records(self.frame.drop(columns=self.frame.geometry.name).iloc[positions])
+
+    def lonlat(self, positions: np.ndarray | list[int]) -> np.ndarray:
+        """The geometries at ``positions`` in lon/lat (EPSG:4326)."""
+        return self._to(positions, 4326)
+
+    def mercator(self, positions: np.ndarray | list[int]) -> np.ndarray:
+        """The geometries at ``positions`` in Web Mercator (EPSG:3857)."""
+        return self._to(positions, 3857)
+
+    def _to(self, positions: np.ndarray | list[int], epsg: int) -> np.ndarray:
+        geoms = self._geoms[np.asarray(positions, dtype=int)]
+        if len(geoms) == 0 or self.crs.equals(CRS.from_epsg(epsg)):
+            return geoms
+        return _reproject(geoms, _transformer(self.crs.to_wkt(), epsg))
 
 
-def _frames(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    lonlat = frame.geometry.to_crs(4326).to_numpy()
-    mercator = frame.geometry.to_crs(3857).to_numpy()
-    return np.asarray(lonlat, dtype=object), np.asarray(mercator, dtype=object)
+@functools.lru_cache(maxsize=64)
+def _transformer(source: str | int, target: str | int) -> Transformer:
+    return Transformer.from_crs(source, target, always_xy=True)
 
 
-def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+def _reproject(geoms: np.ndarray, transformer: Transformer) -> np.ndarray:
+    def project(xy: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geoms, project)
+
+
+def _step(bbox: tuple[float, float, float, float]) -> float:
+    """Densify a lon/lat box to 16 points a side before reprojecting it."""
+    return max(bbox[2] - bbox[0], bbox[3] - bbox[1], 1e-9) / 16
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
-    for row in frame.drop(columns=frame.geometry.name).to_dict("records"):
+    for row in frame.to_dict("records"):
         clean = {}
         for key, value in row.items():
             if isinstance(value, np.generic):
@@ -82,19 +139,21 @@ def package_layers(package_id: str, package: AuditPackage) -> dict[str, LayerInd
     for vintage in package.landuse:
         frame = vintage.frame
         codes = frame["code"].astype(str)
+        uniq = pd.unique(codes)
+        names = dict(zip(uniq, (table.name(c) for c in uniq), strict=True))
+        groups = dict(zip(uniq, table.groups_of(pd.Series(uniq)), strict=True))
         props = gpd.GeoDataFrame(
             {
                 "bsm": frame["bsm"].astype(str),
                 "dlbm": codes,
-                "dlmc": [table.name(c) for c in codes],
-                "group": list(table.groups_of(codes)),
+                "dlmc": codes.map(names),
+                "group": codes.map(groups),
                 "district_code": frame["district_code"].astype(str),
                 "kcxs": frame["kcxs"].astype(float),
             },
             geometry=frame.geometry,
             crs=frame.crs,
         )
-        lonlat, mercator = _frames(props)
         cid = f"landuse-{package_id}-{vintage.vintage.isoformat()}"
         layers[cid] = LayerIndex(
             id=cid,
@@ -102,25 +161,20 @@ def package_layers(package_id: str, package: AuditPackage) -> dict[str, LayerInd
             description=(
                 f"数据包“{package.name}”{vintage.vintage.year} 年度地类图斑（{vintage.source}）"
             ),
-            properties=_records(props),
-            lonlat=lonlat,
-            mercator=mercator,
+            frame=props,
             when=vintage.vintage,
         )
     for kind, frame in package.zones.items():
         keep = [c for c in ("approval_date",) if c in frame.columns]
         props = gpd.GeoDataFrame(frame[keep].copy(), geometry=frame.geometry, crs=frame.crs)
         props.insert(0, "zone", kind)
-        lonlat, mercator = _frames(props)
         cid = f"zones-{package_id}-{kind}"
         name = ZONE_NAMES.get(kind, kind)
         layers[cid] = LayerIndex(
             id=cid,
             title=f"{package.name} {name}",
             description=f"数据包“{package.name}”的{name}图层",
-            properties=_records(props),
-            lonlat=lonlat,
-            mercator=mercator,
+            frame=props,
         )
     layers.update(coastline_layers(package_id, package))
     return layers
@@ -141,16 +195,13 @@ def coastline_layers(package_id: str, package: AuditPackage) -> dict[str, LayerI
             geometry=frame.geometry,
             crs=frame.crs,
         )
-        lonlat, mercator = _frames(props)
         day = coast.vintage.isoformat()
         cid = f"coastline-{package_id}-{day}"
         layers[cid] = LayerIndex(
             id=cid,
             title=f"{package.name} 海岸线 {day}",
             description=f"数据包“{package.name}”{coast.vintage.year} 年度海岸线（{coast.source}）",
-            properties=_records(props),
-            lonlat=lonlat,
-            mercator=mercator,
+            frame=props,
             when=coast.vintage,
         )
     return layers
@@ -186,15 +237,10 @@ def change_layer(path: Any, tenure_id: str, district_code: str) -> LayerIndex | 
             geometry=frame.geometry,
             crs=frame.crs,
         )
-        lonlat, mercator = _frames(props)
         if len(_CHANGES) > 64:
             _CHANGES.clear()
         _CHANGES[key] = LayerIndex(
-            id=f"changes-{tenure_id}",
-            title=f"任期 {tenure_id} 地类变化",
-            description="",
-            properties=_records(props),
-            lonlat=lonlat,
-            mercator=mercator,
+            id=f"changes-{tenure_id}", title=f"任期 {tenure_id} 地类变化", description="",
+            frame=props,
         )
     return _CHANGES[key]

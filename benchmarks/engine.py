@@ -51,6 +51,8 @@ def engine_package(root: Path, tenures: pd.DataFrame | None = None) -> tuple[Aud
     read only the land-use vintages the tenures need (all tenures by default)."""
     cached = load_cached(root)
     if cached is not None:
+        # the land-cover cross-check is not part of the measured engine (as with the readers)
+        cached = replace(cached, landcover=(), imagery=())
         return (cached if tenures is None else replace(cached, tenures=tenures)), "cache"
     issues = Issues()
     m = load_manifest(root, issues)

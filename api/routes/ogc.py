@@ -231,7 +231,8 @@ def _fetcher(
 
     def package_items(limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         part = positions[offset : offset + limit]
-        return [feature(int(i), layer.properties[i], layer.lonlat[i]) for i in part], len(positions)
+        items = zip(part, layer.properties(part), layer.lonlat(part), strict=True)
+        return [feature(int(i), props, geom) for i, props, geom in items], len(positions)
 
     return package_items
 
@@ -346,10 +347,10 @@ def item(
         body = feature(d.code, district_properties(d), d.geometry)
     else:
         layer = services.packages.layer(collection_id)
-        if not feature_id.isdigit() or int(feature_id) >= len(layer.properties):
+        if not feature_id.isdigit() or int(feature_id) >= len(layer):
             raise missing
         i = int(feature_id)
-        body = feature(i, layer.properties[i], layer.lonlat[i])
+        body = feature(i, layer.properties([i])[0], layer.lonlat([i])[0])
     body["links"] = [
         link(
             request, f"/ogc/collections/{collection_id}/items/{feature_id}", "self", GEOJSON

@@ -48,14 +48,9 @@ def _tile(data: bytes) -> Response:
     return Response(data, media_type=MVT, headers={"Cache-Control": CACHE})
 
 
-def _layer_tile(layer: LayerIndex, name: str, z: int, x: int, y: int, keep: Any = None) -> bytes:
-    hits = layer.query(tile_lonlat_bbox(z, x, y))
-    if keep is not None:
-        hits = [i for i in hits if keep(layer.properties[i])]
-    hits = list(hits)[:MAX_FEATURES]
-    return encode_tile(
-        name, [layer.mercator[i] for i in hits], [layer.properties[i] for i in hits], z, x, y
-    )
+def _layer_tile(layer: LayerIndex, name: str, z: int, x: int, y: int) -> bytes:
+    hits = layer.query(tile_lonlat_bbox(z, x, y))[:MAX_FEATURES]
+    return encode_tile(name, layer.mercator(hits), layer.properties(hits), z, x, y)
 
 
 @router.get("", response_model=dict[str, Any])
@@ -172,9 +167,9 @@ def change_tile(
         layer = change_layer(path, row.tenure_id, code)
         if layer is None:
             continue
-        for i in layer.query(tile_lonlat_bbox(z, x, y))[:MAX_FEATURES]:
-            geoms.append(layer.mercator[i])
-            props.append(layer.properties[i])
+        hits = layer.query(tile_lonlat_bbox(z, x, y))[:MAX_FEATURES]
+        geoms.extend(layer.mercator(hits))
+        props.extend(layer.properties(hits))
     return _tile(encode_tile("changes", geoms, props, z, x, y))
 
 

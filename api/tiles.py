@@ -1,4 +1,5 @@
-"""Mapbox vector tiles (MVT) from shapely geometries in Web Mercator, simplified by zoom."""
+"""Mapbox vector tiles (MVT) from shapely geometries in Web Mercator, simplified by zoom
+(the encoding itself: ``api.mvt``)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,19 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import mapbox_vector_tile
 import numpy as np
 import shapely
 from pyproj import Transformer
 
+from api import mvt
 from gisaudit.errors import NotFoundError
 
 EXTENT = 4096
 BUFFER = 64  # tile units of overlap, so lines and outlines join across tiles
+# Simplification tolerance in tile units. One unit is 1/16 of a pixel of a 256-pixel tile
+# (1/8 on a 512-pixel or high-DPI screen): "about a tenth of a pixel", and what the tiles
+# always used; the grid snap (±0.5 unit) that follows is of the same order.
+SIMPLIFY = 1.0
 MAX_ZOOM = 24
 HALF_WORLD = 20037508.342789244
 MVT = "application/vnd.mapbox-vector-tile"
@@ -66,16 +71,27 @@ def to_mercator(geoms: Sequence[shapely.Geometry | None]) -> np.ndarray:
     return shapely.transform(arr, project)
 
 
-def _polygonal_or_linear(geom: shapely.Geometry) -> shapely.Geometry | None:
-    """Drop what clipping leaves behind in a lower dimension (points on a polygon's edge)."""
-    if geom is None or geom.is_empty:
-        return None
-    if geom.geom_type != "GeometryCollection":
-        return geom
-    parts = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
-    if not parts:
-        parts = [g for g in geom.geoms if g.geom_type in ("LineString", "MultiLineString")]
-    return shapely.union_all(parts) if parts else None
+def _polygonal_or_linear(geoms: np.ndarray) -> np.ndarray:
+    """Drop what clipping leaves behind in a lower dimension (points on a polygon's edge): a
+    geometry collection keeps its polygons, else its lines, else becomes None."""
+    out = np.asarray(geoms, dtype=object).copy()
+    collections = np.flatnonzero(shapely.get_type_id(out) == 7)
+    if not len(collections):
+        return out
+    parts, which = shapely.get_parts(out[collections], return_index=True)
+    while len(parts) and np.isin(shapely.get_type_id(parts), (4, 5, 6, 7)).any():
+        parts, sub = shapely.get_parts(parts, return_index=True)
+        which = which[sub]
+    kind = shapely.get_type_id(parts)
+    polygonal = kind == 3
+    has_polygon = np.bincount(which[polygonal], minlength=len(collections)) > 0
+    linear = np.isin(kind, (1, 2)) & ~has_polygon[which]
+    out[collections] = None
+    for keep, build in ((polygonal, shapely.multipolygons), (linear, shapely.multilinestrings)):
+        owners, index = np.unique(which[keep], return_inverse=True)
+        if len(owners):
+            out[collections[owners]] = build(parts[keep], indices=index)
+    return out
 
 
 def encode_tile(
@@ -86,28 +102,15 @@ def encode_tile(
     x: int,
     y: int,
 ) -> bytes:
-    """One MVT tile with one layer: features clipped to the (buffered) tile and simplified to
-    about a tenth of a screen pixel at this zoom; properties with None values are left out."""
-    bounds = tile_bounds(z, x, y)
-    minx, miny, maxx, maxy = bounds
-    unit = (maxx - minx) / EXTENT
-    pad = unit * BUFFER
-    features = []
+    """One MVT tile (``api.mvt``) with one layer: features clipped to the tile and its buffer
+    (``BUFFER`` tile units), simplified by ``SIMPLIFY`` tile units, snapped to the tile grid
+    (``EXTENT``); polygons and lines (what clipping leaves in a lower dimension is dropped);
+    properties with None or dict values are left out."""
+    minx, miny, maxx, maxy = bounds = tile_bounds(z, x, y)
+    pad = (maxx - minx) / EXTENT * BUFFER
     geoms = np.asarray(list(mercator), dtype=object)
     if len(geoms):
         clipped = shapely.clip_by_rect(geoms, minx - pad, miny - pad, maxx + pad, maxy + pad)
-        simple = shapely.simplify(clipped, unit, preserve_topology=True)
-        for geom, props in zip(simple, properties, strict=True):
-            geom = _polygonal_or_linear(geom)
-            if geom is None:
-                continue
-            clean = {k: v for k, v in props.items() if v is not None and not isinstance(v, dict)}
-            features.append({"geometry": geom, "properties": clean})
-    return mapbox_vector_tile.encode(
-        [{"name": layer, "features": features}],
-        default_options={
-            "quantize_bounds": bounds,
-            "extents": EXTENT,
-            "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid,
-        },
-    )
+        geoms = _polygonal_or_linear(clipped)
+    # None, dict and other values than str, bool, int, float: left out by encode_layer
+    return mvt.encode_layer(layer, geoms, properties, bounds, extent=EXTENT, tolerance=SIMPLIFY)

@@ -77,9 +77,17 @@ class LayerIndex:
                               _transformer(LONLAT.to_wkt(), self.crs.to_wkt()))[0]  # fmt: skip
         return np.sort(self.tree.query(area, predicate="intersects"))
 
+    @functools.cached_property
+    def _attributes(self) -> pd.DataFrame:
+        return pd.DataFrame(self.frame.drop(columns=self.frame.geometry.name))
+
     def properties(self, positions: np.ndarray | list[int]) -> list[dict[str, Any]]:
         """The properties of the features at ``positions`` (JSON-ready values)."""
-        return _records(self.frame.drop(columns=self.frame.geometry.name).iloc[positions])
+        part = self._attributes.iloc[np.asarray(positions, dtype=int)]
+        columns = {str(name): _json_values(part[name]) for name in part.columns}
+        if not columns:
+            return [{} for _ in range(len(part))]
+        return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
     def lonlat(self, positions: np.ndarray | list[int]) -> np.ndarray:
         """The geometries at ``positions`` in lon/lat (EPSG:4326)."""
@@ -114,20 +122,22 @@ def _step(bbox: tuple[float, float, float, float]) -> float:
     return max(bbox[2] - bbox[0], bbox[3] - bbox[1], 1e-9) / 16
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = []
-    for row in frame.to_dict("records"):
-        clean = {}
-        for key, value in row.items():
-            if isinstance(value, np.generic):
-                value = value.item()
-            if isinstance(value, float) and value != value:
-                value = None
-            if isinstance(value, date):
-                value = value.isoformat()
-            clean[str(key)] = value
-        out.append(clean)
-    return out
+def _json_values(column: pd.Series) -> list[Any]:
+    """A column as JSON-ready Python values: NaN → None, dates → ISO text, numpy → Python."""
+    values = column.tolist()
+    if pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+        return values
+    return [_json_value(v) for v in values]
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def package_layers(package_id: str, package: AuditPackage) -> dict[str, LayerIndex]:

@@ -18,7 +18,7 @@ with its exterior, and a feature left without geometry is left out.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,16 +33,7 @@ _LINE_TO = 2
 _CLOSE_PATH = (1 << 3) | 7
 _MULTI = (4, 5, 6, 7)  # MultiPoint, MultiLineString, MultiPolygon, GeometryCollection
 _INT64 = (-(2**63), 2**63)
-
-
 Bounds = tuple[float, float, float, float]
-
-
-def _grid(bounds: Bounds, extent: int) -> tuple[np.ndarray, np.ndarray]:
-    """Origin and scale of the affine map from ``bounds`` (minx, miny, maxx, maxy) to tile
-    coordinates (0..extent, y down): ``(xy - origin) * scale``."""
-    minx, miny, maxx, maxy = bounds
-    return np.array([minx, maxy]), np.array([extent / (maxx - minx), -extent / (maxy - miny)])
 
 
 @dataclass(frozen=True)
@@ -69,40 +60,34 @@ class Paths:
         counts = self.counts[order]
         offsets = np.concatenate([[0], np.cumsum(counts)])
         src = np.repeat(self.offsets[order] - offsets[:-1], counts) + np.arange(offsets[-1])
-        return Paths(
-            self.xy[src],
-            offsets,
-            self.feature[order],
-            self.part[order],
-            self.ring[order],
-            self.exterior[order],
-        )
+        rest = (a[order] for a in (self.feature, self.part, self.ring, self.exterior))
+        return Paths(self.xy[src], offsets, *rest)
 
-
-def _simple_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Polygons, lines and points of ``geoms`` (multi-parts and collections opened) with the
-    position of the geometry each comes from."""
-    parts, index = geoms, np.arange(len(geoms))
-    while len(parts) and np.isin(shapely.get_type_id(parts), _MULTI).any():
-        parts, sub = shapely.get_parts(parts, return_index=True)
-        index = index[sub]
-    return parts, index
+    def concat(self, other: Paths) -> Paths:
+        """These paths, then ``other``'s."""
+        offsets = np.concatenate([self.offsets, other.offsets[1:] + self.offsets[-1]])
+        mine = (self.xy, self.feature, self.part, self.ring, self.exterior)
+        theirs = (other.xy, other.feature, other.part, other.ring, other.exterior)
+        xy, *rest = (np.concatenate([a, b]) for a, b in zip(mine, theirs, strict=True))
+        return Paths(xy, offsets, *rest)
 
 
 def _paths(
-    geoms: np.ndarray,
-    grid: tuple[np.ndarray, np.ndarray] | None,
-    tolerance: float,
-    polygons_only: bool = False,
+    geoms: np.ndarray, grid: tuple[np.ndarray, np.ndarray] | None, tolerance: float
 ) -> Paths:
     """Rings and lines of ``geoms`` simplified by ``tolerance`` (their own units,
     Douglas-Peucker; 0: none), mapped by ``grid`` (origin, scale; None: already in tile
-    units), rounded, repeated points and collapsed rings or lines dropped."""
-    parts, feature = _simple_parts(geoms)
+    units), rounded, repeated points and collapsed rings or lines dropped. Points, and the lines
+    of a geometry that has polygons (what clipping leaves on a polygon's edge), are dropped."""
+    parts, feature = geoms, np.arange(len(geoms))
+    while len(parts) and np.isin(shapely.get_type_id(parts), _MULTI).any():  # open multi-parts
+        parts, sub = shapely.get_parts(parts, return_index=True)
+        feature = feature[sub]
     types = shapely.get_type_id(parts)
     keep = ~shapely.is_empty(parts)
     polys = np.flatnonzero(keep & (types == 3))
-    lines = np.flatnonzero(keep & ((types == 1) | (types == 2)) & (not polygons_only))
+    lines = np.flatnonzero(keep & ((types == 1) | (types == 2)))
+    lines = lines[~np.isin(feature[lines], feature[polys])]
     rings, ring_of = shapely.get_rings(parts[polys], return_index=True)
     geom = np.concatenate([rings, parts[lines]])
     part = np.concatenate([polys[ring_of], lines])
@@ -138,7 +123,7 @@ def _paths(
 
 def _polygons(paths: Paths) -> tuple[np.ndarray, np.ndarray]:
     """The positions of the polygonal features of ``paths`` and their (Multi)Polygons."""
-    sub = paths.take(np.flatnonzero(paths.ring))
+    sub = paths if paths.ring.all() else paths.take(np.flatnonzero(paths.ring))
     if not len(sub.counts):
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
     ring_id = np.repeat(np.arange(len(sub.counts)), sub.counts)
@@ -183,8 +168,7 @@ def _orient(paths: Paths) -> Paths:
         return paths
     local = np.arange(n) - paths.offsets[path]
     src = np.where(flip[path], paths.offsets[path] + counts[path] - 1 - local, np.arange(n))
-    return Paths(paths.xy[src], paths.offsets, paths.feature, paths.part, paths.ring,
-                 paths.exterior)  # fmt: skip
+    return replace(paths, xy=paths.xy[src])
 
 
 @dataclass(frozen=True)
@@ -199,7 +183,7 @@ class EncodedGeometries:
     commands: np.ndarray
 
 
-def commands(paths: Paths) -> EncodedGeometries:
+def _commands(paths: Paths) -> EncodedGeometries:
     """MoveTo/LineTo/ClosePath command integers of every feature of ``paths``."""
     counts = paths.counts
     size = 2 * counts + 2 + paths.ring  # MoveTo x y, LineTo (x y)*, ClosePath
@@ -220,7 +204,8 @@ def commands(paths: Paths) -> EncodedGeometries:
     at = start[path] + 1 + 2 * local + (local > 0)
     out[at] = zigzag[:, 0]
     out[at + 1] = zigzag[:, 1]
-    index, first_path = np.unique(paths.feature, return_index=True)
+    first_path = np.flatnonzero(np.diff(paths.feature, prepend=-1))
+    index = paths.feature[first_path]
     offsets = np.append(start[first_path], len(out))
     types = np.where(paths.ring[first_path], POLYGON, LINESTRING)
     return EncodedGeometries(index, types, offsets, out.astype(np.uint32))
@@ -230,32 +215,24 @@ def encode_geometries(
     geoms: np.ndarray, bounds: Bounds, extent: int = EXTENT, tolerance: float = 0.0
 ) -> EncodedGeometries:
     """MVT geometry commands of ``geoms`` (Polygon, MultiPolygon, LineString,
-    MultiLineString; other parts ignored) on the ``extent`` grid of the tile ``bounds`` (same
-    CRS, square), simplified by ``tolerance`` tile units."""
+    MultiLineString, collections of them) on the ``extent`` grid of the square tile ``bounds``
+    (same CRS; geometries clipped to it or its buffer), simplified by ``tolerance`` tile
+    units."""
     geoms = np.asarray(geoms, dtype=object)
-    origin, scale = _grid(bounds, extent)
-    paths = _paths(geoms, (origin, scale), tolerance / abs(scale[0]))
+    minx, miny, maxx, maxy = bounds  # to tile coordinates: (xy - origin) * scale, y down
+    scale = np.array([extent / (maxx - minx), -extent / (maxy - miny)])
+    paths = _paths(geoms, (np.array([minx, maxy]), scale), tolerance / scale[0])
     features, polygons = _polygons(paths)
     invalid = ~shapely.is_valid(polygons)
     if invalid.any():
         bad = features[invalid]
-        fixed = _paths(_repair(polygons[invalid]), None, 0.0, polygons_only=True)
-        fixed = Paths(fixed.xy, fixed.offsets, bad[fixed.feature], fixed.part + len(geoms),
-                      fixed.ring, fixed.exterior)  # fmt: skip
-        both = _concat(paths.take(np.flatnonzero(~np.isin(paths.feature, bad))), fixed)
-        paths = both.take(np.argsort(both.feature, kind="stable"))
-    return commands(_orient(paths))
-
-
-def _concat(a: Paths, b: Paths) -> Paths:
-    return Paths(
-        np.concatenate([a.xy, b.xy]).reshape(-1, 2),
-        np.concatenate([a.offsets, b.offsets[1:] + a.offsets[-1]]),
-        np.concatenate([a.feature, b.feature]),
-        np.concatenate([a.part, b.part]),
-        np.concatenate([a.ring, b.ring]),
-        np.concatenate([a.exterior, b.exterior]),
-    )
+        fixed = _paths(_repair(polygons[invalid]), None, 0.0)
+        both = paths.concat(
+            replace(fixed, feature=bad[fixed.feature], part=fixed.part + len(geoms))
+        )
+        kept = np.flatnonzero(np.concatenate([~np.isin(paths.feature, bad), fixed.ring | True]))
+        paths = both.take(kept[np.argsort(both.feature[kept], kind="stable")])
+    return _commands(_orient(paths))
 
 
 # --- protobuf -------------------------------------------------------------------------------
@@ -281,9 +258,8 @@ def _varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _group(lengths: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Sum of ``lengths`` over consecutive groups of sizes ``groups``."""
-    ends = np.cumsum(lengths)
-    bounds = np.concatenate([[0], ends])[np.cumsum(groups)]
-    return np.diff(np.concatenate([[0], bounds]))
+    ends = np.concatenate([[0], np.cumsum(lengths)])[np.cumsum(groups)]
+    return np.diff(ends, prepend=0)
 
 
 def _interleave(chunks: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -362,9 +338,8 @@ def _tags(
     tables: dict[type, dict[Any, int]] = {kind: {} for kind in _KINDS}
     values: list[tuple[type, Any]] = []
     tags: list[int] = []
-    counts = np.zeros(len(positions), dtype=np.int64)
-    for i, position in enumerate(positions):
-        before = len(tags)
+    ends: list[int] = []
+    for position in positions:
         for key, value in properties[position].items():
             if value is None:
                 continue
@@ -383,8 +358,13 @@ def _tags(
                 values.append((type(value), value))
             tags.append(k)
             tags.append(v)
-        counts[i] = len(tags) - before
-    return keys, values, np.asarray(tags, dtype=np.int64), counts
+        ends.append(len(tags))
+    return (
+        keys,
+        values,
+        np.asarray(tags, dtype=np.int64),
+        np.diff(np.array(ends, dtype=np.int64), prepend=0),
+    )
 
 
 def _table(keys: dict[str, int], values: list[tuple[type, Any]], extent: int) -> bytes:
@@ -425,7 +405,7 @@ def encode_layer(
     """
     geoms = np.asarray(geoms if isinstance(geoms, np.ndarray) else list(geoms), dtype=object)
     if len(geoms) != len(properties):
-        raise ValueError(f"{len(geoms)} geometries but {len(properties)} property sets")
+        raise ValueError(f"几何 {len(geoms)} 个而属性 {len(properties)} 组，两者数目应相同。")
     encoded = encode_geometries(geoms, bounds, extent, tolerance) if len(geoms) else _NOTHING
     keys, values, tags, counts = _tags(properties, encoded.index.tolist())
     head = vector_tile_pb2.tile.layer()
@@ -439,9 +419,4 @@ def encode_layer(
     return b"\x1a" + size.tobytes() + layer
 
 
-_NOTHING = EncodedGeometries(
-    np.empty(0, dtype=np.int64),
-    np.empty(0, dtype=np.int64),
-    np.zeros(1, dtype=np.int64),
-    np.empty(0, dtype=np.uint32),
-)
+_NOTHING = EncodedGeometries(*(np.zeros(n, dtype=np.int64) for n in (0, 0, 1)), np.zeros(0))

@@ -5,11 +5,11 @@
 ``/work/venv/bin/python -m benchmarks.tile_encode [--polygons 5000] [--vertices 24]
 [--repeat 7] [--seed 1]`` from the repository root.
 
-Builds random star-shaped polygons (``--vertices`` vertices, 30–90 tile units across like the patches of a
-z12 land-use tile that holds ~5,000 of them; some
-crossing the tile edge) with land-use-like properties in the z12 tile over Tianjin, encodes
-them both ways ``--repeat`` times and prints the best and median times (ms), the ratio, the
-tile sizes and the features and total polygon area of each decoded tile.
+Builds random star-shaped polygons (``--vertices`` vertices, 30–90 tile units across like the
+patches of a z12 land-use tile that holds ~5,000 of them; some cross the tile edge) with
+land-use-like properties in the z12 tile over Tianjin, encodes them both ways ``--repeat``
+times (the former one half as often) and prints the best and median times (ms), the ratio,
+the tile sizes and the features and total polygon area of each decoded tile.
 """
 
 from __future__ import annotations
@@ -105,7 +105,9 @@ def summary(data: bytes) -> tuple[int, float]:
 
 def main() -> None:
     """Build the polygons, time both encoders, print the comparison."""
-    parser = argparse.ArgumentParser(description="矢量瓦片编码耗时：新编码器与原 mapbox_vector_tile")
+    parser = argparse.ArgumentParser(
+        description="矢量瓦片编码耗时：新编码器与原 mapbox_vector_tile"
+    )
     parser.add_argument("--polygons", type=int, default=5000)
     parser.add_argument("--vertices", type=int, default=24)
     parser.add_argument("--repeat", type=int, default=7)
@@ -114,7 +116,9 @@ def main() -> None:
     geoms = random_polygons(args.polygons, args.vertices, args.seed)
     props = random_properties(args.polygons, args.seed)
     new_times, new = timed(lambda: encode_tile("landuse", geoms, props, Z, X, Y), args.repeat)
-    old_times, old = timed(lambda: old_encode_tile("landuse", geoms, props), max(1, args.repeat // 2))
+    old_times, old = timed(
+        lambda: old_encode_tile("landuse", geoms, props), max(1, args.repeat // 2)
+    )
     print(f"瓦片 {Z}/{X}/{Y}：{args.polygons} 个随机多边形，每个 {args.vertices} 个顶点")
     print(f"{'编码器':<22}{'最快 ms':>10}{'中位 ms':>10}{'字节':>10}{'要素':>8}{'总面积':>14}")
     for label, times, data in (

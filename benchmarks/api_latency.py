@@ -2,7 +2,7 @@
 """API latencies at sample size against a real uvicorn on 127.0.0.1 (not part of the tests).
 
 ``.venv/bin/python -m benchmarks.api_latency [--patches 20000] [--package DIR]
-[--database-url URL] [--samples 100] [--clients 50] [--duration 60]``
+[--database-url URL] [--samples 100] [--pages 10] [--clients 50] [--duration 60]``
 
 Builds a sample package (``gisaudit sample``; or uses ``--package``), starts
 ``uvicorn --factory api.main:create_app`` on a fresh data folder and database (SQLite unless
@@ -12,6 +12,8 @@ through the API, then measures with httpx:
 - the scorecard of a tenure (``GET /api/evaluations/{id}/tenures/{tenure}/scorecard``),
 - a page of 1000 leads (``GET /api/leads?limit=1000``; fewer if the evaluation found fewer),
 - a land-use vector tile at zoom 12, 13, 14, 15 and 16 (tiles around the leads),
+- ``--pages`` tenure pages in headless Chromium (Debian's ``/usr/bin/chromium`` or
+  ``GISAUDIT_CHROMIUM``, via Playwright), timed until every map layer has loaded,
 - ``--clients`` concurrent clients for ``--duration`` seconds on a mix of those plus the
   overview and the OGC leads items; every non-2xx answer or transport error counts as an error.
 
@@ -197,6 +199,40 @@ def sequential(client: httpx.Client, info: dict[str, Any], samples: int) -> list
     return rows
 
 
+def page_render(base: str, info: dict[str, Any], pages: int) -> str:
+    """The tenure page in headless Chromium: from navigation until every map layer has loaded
+    (``document.body.dataset.loading === '0'``, as the browser tests wait). A row saying why
+    when Playwright or Chromium is missing."""
+    chromium = os.environ.get("GISAUDIT_CHROMIUM", "/usr/bin/chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return "| tenure page (Chromium) | 0 | — | — | — | 缺失：未安装 playwright |"
+    if not Path(chromium).exists():
+        return f"| tenure page (Chromium) | 0 | — | — | — | 缺失：没有 {chromium} |"
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(f"{base}/login?next=/")
+            page.fill("#username", "bench")
+            page.fill("#password", PASSWORD)
+            page.click("#login-form button[type=submit]")
+            page.wait_for_url(f"{base}/")
+            for tenure in (info["tenures"] * pages)[:pages]:
+                start = time.perf_counter()
+                page.goto(f"{base}/tenures/{tenure}")
+                page.wait_for_function("document.body.dataset.loading === '0'")
+                times.append(time.perf_counter() - start)
+        finally:
+            browser.close()
+    return row("tenure page (Chromium)", times, "navigation → every map layer loaded")
+
+
 async def concurrent(
     base: str, headers: dict[str, str], info: dict[str, Any], clients: int, duration: float
 ) -> tuple[str, int, int]:
@@ -251,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=100, help="requests per measurement")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--pages", type=int, default=10,
+                        help="tenure pages rendered in headless Chromium (0: none)")
     args = parser.parse_args(argv)
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="gisaudit-api-bench-") as tmp:
@@ -267,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
                 if not info["points"]:
                     raise SystemExit("the evaluation found no leads: nothing to measure")
                 rows = sequential(client, info, args.samples)
+            if args.pages:
+                rows.append(page_render(base, info, args.pages))
             line, _, errors = asyncio.run(
                 concurrent(base, headers, info, args.clients, args.duration)
             )

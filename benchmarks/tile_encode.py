@@ -2,7 +2,7 @@
 """Vector-tile encoding time: ``api.tiles.encode_tile`` against the former encoder
 (``mapbox_vector_tile.encode`` with ``quantize_bounds``), not part of the tests.
 
-``/work/venv/bin/python -m benchmarks.tile_encode [--polygons 5000] [--vertices 24]
+``.venv/bin/python -m benchmarks.tile_encode [--polygons 5000] [--vertices 24]
 [--repeat 7] [--seed 1]`` from the repository root.
 
 Builds random star-shaped polygons (``--vertices`` vertices, 30–90 tile units across like the

@@ -71,6 +71,23 @@ def to_mercator(geoms: Sequence[shapely.Geometry | None]) -> np.ndarray:
     return shapely.transform(arr, project)
 
 
+def _clip(geoms: np.ndarray, rect: tuple[float, float, float, float]) -> np.ndarray:
+    """Geometries clipped to ``rect``; a float sliver GEOS cannot clip (a ring collapsing to
+    three points) becomes None: there is nothing to draw."""
+    if len(geoms) == 0:
+        return geoms
+    try:
+        return shapely.clip_by_rect(geoms, *rect)
+    except shapely.errors.GEOSException:
+        out = np.empty(len(geoms), dtype=object)
+        for i, geom in enumerate(geoms):
+            try:
+                out[i] = shapely.clip_by_rect(geom, *rect)
+            except shapely.errors.GEOSException:
+                out[i] = None
+        return out
+
+
 def encode_tile(
     layer: str,
     mercator: Sequence[shapely.Geometry | None],
@@ -89,7 +106,6 @@ def encode_tile(
     and of the order of the grid snap itself; 1.6 units would be exactly 1/10 at 256 pixels."""
     minx, miny, maxx, maxy = bounds = tile_bounds(z, x, y)
     pad = (maxx - minx) / EXTENT * BUFFER
-    geoms = np.asarray(list(mercator), dtype=object)
-    if len(geoms):
-        geoms = shapely.clip_by_rect(geoms, minx - pad, miny - pad, maxx + pad, maxy + pad)
+    geoms = _clip(np.asarray(list(mercator), dtype=object), (minx - pad, miny - pad,
+                                                             maxx + pad, maxy + pad))
     return mvt.encode_layer(layer, geoms, properties, bounds, extent=EXTENT, tolerance=SIMPLIFY)

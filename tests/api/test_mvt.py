@@ -320,3 +320,17 @@ def test_district_tiles_match_the_former_encoder(z, x, y):
     old = decode(reference_tile("districts", list(geoms), props, z, x, y), "districts")
     assert new, "the tile should hold districts"
     assert_like_reference(new, old)
+
+
+def test_a_float_sliver_geos_cannot_clip_is_left_out_not_an_error() -> None:
+    """Regression (benchmark size): an overlay sliver of 3e-9 m² made clip_by_rect raise."""
+    sliver = shapely.from_wkt(
+        "MULTIPOLYGON (((13068539.118794393 4735724.816754194, 13068531.734760081 "
+        "4735743.866836377, 13068531.734760081 4735743.866836381, 13068539.118794393 "
+        "4735724.816754194)))"
+    )
+    minx, miny, _, _ = tile_bounds(11, 1691, 782)
+    square = shapely.box(minx + 100, miny + 100, minx + 500, miny + 500)
+    data = encode_tile("changes", [sliver, square], [{"n": 1}, {"n": 2}], 11, 1691, 782)
+    features = mapbox_vector_tile.decode(data)["changes"]["features"]
+    assert [f["properties"]["n"] for f in features] == [2]

@@ -210,7 +210,8 @@ def page_render(base: str, info: dict[str, Any], pages: int) -> str:
         return "| tenure page (Chromium) | 0 | — | — | — | 缺失：未安装 playwright |"
     if not Path(chromium).exists():
         return f"| tenure page (Chromium) | 0 | — | — | — | 缺失：没有 {chromium} |"
-    times = []
+    times: list[float] = []
+    failures: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True,
                                     args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
@@ -223,14 +224,22 @@ def page_render(base: str, info: dict[str, Any], pages: int) -> str:
             page.fill("#password", PASSWORD)
             page.click("#login-form button[type=submit]")
             page.wait_for_url(f"{base}/")
+            page.on("response", lambda r: failures.append(f"{r.url}: HTTP {r.status}")
+                    if r.status >= 400 else None)  # fmt: skip
             for tenure in (info["tenures"] * pages)[:pages]:
                 start = time.perf_counter()
-                page.goto(f"{base}/tenures/{tenure}")
-                page.wait_for_function("document.body.dataset.loading === '0'")
+                try:
+                    page.goto(f"{base}/tenures/{tenure}")
+                    page.wait_for_function("document.body.dataset.loading === '0'")
+                except Exception as exc:  # a failed page is a figure too
+                    failures.append(f"/tenures/{tenure}: {type(exc).__name__}")
                 times.append(time.perf_counter() - start)
         finally:
             browser.close()
-    return row("tenure page (Chromium)", times, "navigation → every map layer loaded")
+    note = "navigation → every map layer loaded"
+    if failures:
+        note += f"; {len(failures)} failures (first: {failures[0]})"
+    return row("tenure page (Chromium)", times, note)
 
 
 async def concurrent(

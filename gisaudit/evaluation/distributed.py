@@ -17,7 +17,6 @@ Dask is optional (``pip install 'gisaudit[distributed]'``): it is imported only 
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -35,10 +34,11 @@ from gisaudit.evaluation.outputs import (
     evaluate_package,
 )
 from gisaudit.evaluation.result import TenureResult
+from gisaudit.layers.cache import package_key
 from gisaudit.progress import ProgressFn, no_progress
 
-# per worker process: the last package loaded (path, files' stamp) -> package
-_LOADED: dict[tuple[str, tuple], Any] = {}
+# per worker process: the last package loaded (path, files' key) -> package
+_LOADED: dict[tuple[str, str], Any] = {}
 
 def _dask() -> tuple[Any, Any, Any]:
     """(Client, LocalCluster, as_completed) from dask.distributed, or ConfigError in Chinese."""
@@ -52,20 +52,10 @@ def _dask() -> tuple[Any, Any, Any]:
         ) from exc
     return Client, LocalCluster, as_completed
 
-def _stamp(root: Path) -> tuple:
-    """Size and mtime of every file of the package: a changed input means a fresh load."""
-    out = []
-    for dirpath, _, files in os.walk(root):
-        for name in sorted(files):
-            st = os.stat(os.path.join(dirpath, name))
-            out.append((os.path.relpath(os.path.join(dirpath, name), root), st.st_size,
-                        st.st_mtime_ns))
-    return tuple(sorted(out))
-
 def _package(root: str) -> Any:
     from gisaudit.layers.package import load_package
 
-    key = (root, _stamp(Path(root)))
+    key = (root, package_key(Path(root)))  # any changed file means a fresh load
     if key not in _LOADED:
         _LOADED.clear()  # one package per worker: keep memory bounded
         _LOADED[key] = load_package(root)

@@ -10,6 +10,7 @@ in the order of the tenure ids, identical to a one-thread run.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from gisaudit.concurrency import default_threads, map_in_threads
@@ -39,26 +40,20 @@ def evaluate_tenures(
     for tid in ids:
         by_district.setdefault(_district_of(package, tid), []).append(tid)
     threads = default_threads() if threads is None else max(1, int(threads))
-    if threads == 1 or len(by_district) == 1:
-        caches = {code: EvaluationCache() for code in by_district}
-        for tid in ids:
-            code = _district_of(package, tid)
-            yield evaluate_tenure(package, tid, system, cache=caches[code], rules=rules)
-            by_district[code].remove(tid)
-            if not by_district[code]:
-                caches.pop(code)  # the district is done: free its overlays
-        return
-    _build_indexes(package)
+    if threads > 1 and len(by_district) > 1:
+        _build_indexes(package)
     codes = list(by_district)
     done: dict[str, TenureResult] = {}
     districts = map_in_threads(
         lambda code: _evaluate_district(package, by_district[code], system, rules), codes, threads
     )
+    left = Counter(ids)  # an id asked twice is answered twice
     try:
         for tid in ids:
             while tid not in done:  # results arrive district by district, in ``codes`` order
                 done.update(next(districts))
-            yield done.pop(tid)
+            left[tid] -= 1
+            yield done[tid] if left[tid] else done.pop(tid)
     finally:
         districts.close()  # a caller that stops early stops the threads' queue too
 

@@ -52,3 +52,10 @@ def test_evaluate_package_on_threads_writes_the_same_summary(package, tmp_path) 
     two = pd.read_csv(tmp_path / "two" / "summary.csv", dtype=str)
     pd.testing.assert_frame_equal(one, two)
     assert len(one) == len(package.tenures)
+
+
+def test_a_tenure_asked_twice_is_answered_twice(package) -> None:
+    first = package.tenures["id"].astype(str).tolist()[0]
+    results = list(evaluate_tenures(package, [first, first], SYSTEM, threads=2))
+    assert [r.tenure_id for r in results] == [first, first]
+    assert _fingerprint(results[0]) == _fingerprint(results[1])

@@ -21,11 +21,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from gisaudit.change.parts import POLYGONAL, single_parts
 from gisaudit.geodesy import ellipsoidal_area_m2
-
-POLYGON = 3
-MULTIPOLYGON = 6
-COLLECTION = 7
 
 
 def zone_parts(
@@ -57,14 +54,7 @@ def polygons_of(geoms: np.ndarray) -> np.ndarray:
     if invalid.any():
         geoms = geoms.copy()
         geoms[invalid] = shapely.make_valid(geoms[invalid])
-    parts = shapely.get_parts(geoms)
-    while True:
-        nested = np.isin(shapely.get_type_id(parts), (MULTIPOLYGON, COLLECTION))
-        if not nested.any():
-            break
-        parts = np.concatenate([parts[~nested], shapely.get_parts(parts[nested])])
-    keep = (shapely.get_type_id(parts) == POLYGON) & ~shapely.is_empty(parts)
-    return parts[keep]
+    return single_parts(geoms, POLYGONAL)[0]
 
 
 def area_inside_m2(

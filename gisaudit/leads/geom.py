@@ -5,29 +5,6 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-POLYGONAL = (3, 6)  # Polygon, MultiPolygon
-LINEAL = (1, 5)  # LineString, MultiLineString
-
-
-def single_parts(geoms: np.ndarray, keep_types: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Explode geometries (collections too) into single parts of the kept dimension.
-
-    Returns (parts, index of the source geometry of each part). Empty parts are dropped.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    while True:  # nested collections from overlays
-        nested = shapely.get_type_id(parts) == 7
-        if not nested.any():
-            break
-        sub, sub_index = shapely.get_parts(parts[nested], return_index=True)
-        parts = np.concatenate([parts[~nested], sub])
-        index = np.concatenate([index[~nested], index[nested][sub_index]])
-    single = {3: 3, 6: 3, 1: 1, 5: 1}
-    wanted = {single[t] for t in keep_types}
-    keep = np.isin(shapely.get_type_id(parts), list(wanted)) & ~shapely.is_empty(parts)
-    return parts[keep], index[keep]
-
 
 def clip_to_zone(
     geoms: np.ndarray, zone: shapely.Geometry | np.ndarray | None, inside: bool

@@ -1,0 +1,24 @@
+"""single_parts: every polygon or line of overlay and repair output, at any nesting depth."""
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Point, box
+
+from gisaudit.change.parts import LINEAL, POLYGONAL, single_parts
+
+
+def test_multipolygon_inside_a_collection_is_exploded_too() -> None:
+    nested = shapely.GeometryCollection(
+        [MultiPolygon([box(0, 0, 1, 1), box(2, 0, 3, 1)]), LineString([(0, 0), (5, 5)]),
+         Point(9, 9)]
+    )
+    parts, index = single_parts(np.array([box(10, 10, 11, 11), nested]), POLYGONAL)
+    assert sorted(p.bounds[0] for p in parts) == [0.0, 2.0, 10.0]
+    assert sorted(index.tolist()) == [0, 1, 1]
+    lines, index = single_parts(np.array([nested]), LINEAL)
+    assert len(lines) == 1 and index.tolist() == [0]
+
+
+def test_empty_parts_are_dropped() -> None:
+    parts, index = single_parts(np.array([shapely.Polygon(), box(0, 0, 1, 1)]), POLYGONAL)
+    assert len(parts) == 1 and index.tolist() == [1]

@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--package", help="an existing package folder instead of a sample")
     parser.add_argument("--database-url", help="an EMPTY database (default: SQLite file)")
     parser.add_argument("--samples", type=int, default=100, help="requests per measurement")
-    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (0: none)")
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--pages", type=int, default=10,
                         help="tenure pages rendered in headless Chromium (0: none)")
@@ -316,10 +316,12 @@ def main(argv: list[str] | None = None) -> int:
                 rows = sequential(client, info, args.samples)
             if args.pages:
                 rows.append(page_render(base, info, args.pages))
-            line, _, errors = asyncio.run(
-                concurrent(base, headers, info, args.clients, args.duration)
-            )
-            rows.append(line)
+            errors = 0
+            if args.clients > 0:
+                line, _, errors = asyncio.run(
+                    concurrent(base, headers, info, args.clients, args.duration)
+                )
+                rows.append(line)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -8,6 +8,15 @@ geodesic edges: for survey patches (edges well under 1 km) that is below 1e-7 re
 inside the spec's 0.001 %. It is vectorised (one pyproj call for all vertices), which is what
 makes ellipsoidal areas affordable for a million patches. ``geodesic_area_m2`` is the slow,
 per-polygon ``pyproj.Geod`` reference used by tests.
+
+Small geometries (extent up to ``SMALL_EXTENT_M``, i.e. every survey patch and overlay piece)
+take a shortcut that gives the same number without projecting every vertex: the planar area
+in the package CRS times the equal-area projection's area scale (the determinant of its
+Jacobian) at the geometry's centroid. The area scale is smooth; its linear part integrates
+exactly at the centroid and the rest is below 1e-7 relative at 5 km (Gauss-Kruger), so the
+shortcut agrees with the full projection far inside 0.001 % (and is steadier on float slivers,
+whose full-projection area is mostly rounding noise). It costs four point projections per
+geometry instead of one per vertex: about 6x faster on survey patches.
 """
 
 from __future__ import annotations
@@ -71,10 +80,47 @@ def ellipsoidal_area_m2(geoms: np.ndarray | shapely.Geometry | list, crs: CRS | 
         return np.zeros(0)
     lon0, lat0 = _centre_lonlat(arr, crs)
     transformer = _to_equal_area(crs.to_wkt(), lon0, lat0)
-    projected = shapely.transform(
-        arr, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+    out = np.zeros(arr.size)
+    small = _small(arr, crs)
+    if small.any():
+        out[small] = _area_by_scale(arr[small], transformer)
+    if not small.all():
+        rest = arr[~small]
+        projected = shapely.transform(
+            rest, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+        )
+        out[~small] = shapely.area(projected)
+    return out
+
+
+SMALL_EXTENT_M = 5000.0  # geometries up to this extent (m) use the area-scale shortcut
+
+
+def _small(arr: np.ndarray, crs: CRS) -> np.ndarray:
+    """Geometries whose extent is at most ``SMALL_EXTENT_M`` (only in a metre-based CRS)."""
+    axes = crs.axis_info
+    if not crs.is_projected or not axes or axes[0].unit_name not in ("metre", "meter"):
+        return np.zeros(arr.size, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        bounds = shapely.bounds(arr)
+        extent = np.fmax(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+        return extent <= SMALL_EXTENT_M  # NaN (empty geometries) is not small
+
+
+def _area_by_scale(arr: np.ndarray, transformer: Transformer) -> np.ndarray:
+    """Planar area × the equal-area projection's area scale at the centroid (m²)."""
+    planar = shapely.area(arr)
+    centre = shapely.get_coordinates(shapely.centroid(arr))
+    x, y = centre[:, 0], centre[:, 1]
+    half = 50.0  # m: the Jacobian by central differences over 100 m (float noise cancels)
+    u, v = transformer.transform(
+        np.concatenate([x - half, x + half, x, x]), np.concatenate([y, y, y - half, y + half])
     )
-    return shapely.area(projected).astype(float)
+    u, v = u.reshape(4, -1), v.reshape(4, -1)
+    du_x, dv_x = u[1] - u[0], v[1] - v[0]
+    du_y, dv_y = u[3] - u[2], v[3] - v[2]
+    scale = (du_x * dv_y - du_y * dv_x) / (2 * half) ** 2
+    return np.where(planar > 0, planar * scale, 0.0)
 
 
 def geodesic_area_m2(geom: shapely.Geometry, crs: CRS | str) -> float:

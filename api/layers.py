@@ -10,6 +10,7 @@ Mercator (EPSG:3857) or lon/lat (EPSG:4326), and their properties become dicts o
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -89,6 +90,26 @@ class LayerIndex:
             return [{} for _ in range(len(part))]
         return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
+    def containing(self, x: np.ndarray, y: np.ndarray, epsg: int = 3857) -> np.ndarray:
+        """For each point (``x``, ``y`` in EPSG:``epsg``), the position of the feature that
+        contains it; -1 where none does (outside, on an edge, or not a finite point)."""
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if not self.crs.equals(CRS.from_epsg(epsg)):
+            x, y = _transformer(epsg, self.crs.to_wkt()).transform(x, y)
+        out = np.full(len(x), -1, dtype=np.int64)
+        ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+        if not len(ok) or not len(self):
+            return out
+        x, y = x[ok], y[ok]
+        point, feature = self.tree.query(shapely.points(x, y))  # boxes holding the point
+        inside = shapely.contains_xy(self._geoms[feature], x[point], y[point])
+        out[ok[point[inside]]] = feature[inside]
+        return out
+
+    def geometries(self, positions: np.ndarray | list[int]) -> np.ndarray:
+        """The geometries at ``positions`` in the layer's own CRS (not copied)."""
+        return self._geoms[np.asarray(positions, dtype=int)]
+
     def lonlat(self, positions: np.ndarray | list[int]) -> np.ndarray:
         """The geometries at ``positions`` in lon/lat (EPSG:4326)."""
         return self._to(positions, 4326)
@@ -107,6 +128,11 @@ class LayerIndex:
 @functools.lru_cache(maxsize=64)
 def _transformer(source: str | int, target: str | int) -> Transformer:
     return Transformer.from_crs(source, target, always_xy=True)
+
+
+def xy_transform(source: CRS, epsg: int) -> Callable[[Any, Any], tuple[Any, Any]]:
+    """A function mapping x, y arrays from ``source`` to EPSG:``epsg`` (x east, y north)."""
+    return _transformer(source.to_wkt(), epsg).transform
 
 
 def _reproject(geoms: np.ndarray, transformer: Transformer) -> np.ndarray:
@@ -146,7 +172,8 @@ def package_layers(package_id: str, package: AuditPackage) -> dict[str, LayerInd
     """
     table = default_class_table()
     layers: dict[str, LayerIndex] = {}
-    for vintage in package.landuse:
+    for day in package.vintages:
+        vintage = package.landuse_at(day)
         frame = vintage.frame
         codes = frame["code"].astype(str)
         uniq = pd.unique(codes)

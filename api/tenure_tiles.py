@@ -2,9 +2,11 @@
 
 The tenure page draws the land-use themes and the coastline at start and end, the zones, the
 change polygons and the district outline from ``/tiles/{layer}/{z}/{x}/{y}.mvt`` when the
-evaluated package is stored on the server; what the tiles do not have (every theme when the
-package is not stored, a vintage the package no longer has) still comes from the GeoJSON files
-that ``web.layers`` writes.
+evaluated package is stored on the server; the land-use themes up to
+``api.overview.OVERVIEW_MAX_ZOOM`` (district scale) from the overview PNG tiles of the same
+layer (``…/{z}/{x}/{y}.png?theme=…&district_code=…``). What the tiles do not have (every theme
+when the package is not stored, a vintage the package no longer has) still comes from the
+GeoJSON files that ``web.layers`` writes.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from api.overview import OVERVIEW_MAX_ZOOM as MAX_Z
 from api.routes.tiles import LANDUSE_MIN_ZOOM
 from gisaudit.change.vintages import select_vintages
 from web.styles import map_style
 
 CHANGES_FILE = "changes.parquet"
 ZXY = "{z}/{x}/{y}.mvt"
+PNG = "{z}/{x}/{y}.png"
 
 
 def _package_record(services: Any, evaluation: Any) -> Any | None:
@@ -60,7 +64,8 @@ def tenure_tiles(
     *,
     sees_changes: bool,
 ) -> dict[str, dict[str, Any]]:
-    """Map layer name -> ``{"url", "filter", "min_zoom"}`` for the layers drawn from tiles.
+    """Map layer name -> ``{"url", "filter", "min_zoom", "overview"}`` for the layers drawn
+    from tiles (``overview``: ``{"url", "max_zoom"}`` of the land-use themes' PNG tiles).
 
     ``vintages``: the scorecard's ``{"start": date, "end": date}`` (ISO strings);
     ``sees_changes``: whether the user's change tiles hold this district (auditors: only theirs).
@@ -81,10 +86,12 @@ def tenure_tiles(
         layer = f"landuse-{record.id}-{vintage}"
         for key, spec in map_style().map_themes.items():
             if spec.get("kind") == "landuse":
+                query = f"theme={quote(spec['theme'])}&district_code={quote(district_code)}"
                 tiles[f"{side}_{key}"] = {
                     "url": f"{base}/{layer}/{ZXY}",
                     "filter": {"district_code": district_code},
                     "min_zoom": LANDUSE_MIN_ZOOM,
+                    "overview": {"url": f"{base}/{layer}/{PNG}?{query}", "max_zoom": MAX_Z},
                 }
     coast = coastline_vintages(services.packages.coastline_vintages(record.id), vintages)
     for side, vintage in coast.items():
@@ -107,6 +114,11 @@ def tiles_note(tiles: Mapping[str, Any], layers: Mapping[str, Any]) -> str:
     from_tiles = names(tiles)
     fallback = names(k for k in layers if k not in tiles)
     text = f"地图图层来自矢量瓦片：{from_tiles}。" if from_tiles else ""
+    if any("overview" in spec for spec in tiles.values()):
+        text += (
+            f"地类图斑在 {MAX_Z} 级及以下（区县范围）显示为按地类着色的概览栅格（每个像元取其"
+            f"中心所在图斑的地类），放大到 {MAX_Z + 1} 级起逐个显示图斑。"
+        )
     if fallback:
         text += f"瓦片服务没有的图层仍读取 GeoJSON 文件：{fallback}。"
     return text + "疑点为 GeoJSON 图层（可点击查看详情）。"

@@ -186,8 +186,8 @@ def tenure_map_layers(
     for key, spec in style.map_themes.items():
         if spec.get("kind") != "landuse":
             continue
-        layers[f"start_{key}"] = theme_patches(result.start_landuse, spec["theme"])
-        layers[f"end_{key}"] = theme_patches(result.end_landuse, spec["theme"])
+        layers[f"start_{key}"] = theme_patches(result.landuse("start"), spec["theme"])
+        layers[f"end_{key}"] = theme_patches(result.landuse("end"), spec["theme"])
     layers["changes"] = change_polygons(result.changes)
     district = _district_geometry(result)
     if package is not None and district is not None:

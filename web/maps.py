@@ -51,14 +51,17 @@ class LazyTiles(MacroElement):
     canvas tiles in the browser (``static/mvt.js``), styled by ``kind`` like ``LazyGeoJson``.
 
     ``filter``: which features to draw (``{"district_code": ...}`` or ``{"code": ...}``);
-    ``min_zoom``: the lowest zoom the server fills (lower zooms scale those tiles down).
+    ``min_zoom``: the lowest zoom the server fills (lower zooms scale those tiles down);
+    ``overview``: ``{"url": <{z}/{x}/{y} template of PNG tiles>, "max_zoom": n}``, drawn
+    instead of the vector tiles up to that zoom (land use by class at district scale).
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = gisaudit.mvtLayer({{ this.url|tojson }},
-            {{ this.kind|tojson }}, {{ this.filter|tojson }}, {{ this.min_zoom|tojson }});
+            {{ this.kind|tojson }}, {{ this.filter|tojson }}, {{ this.min_zoom|tojson }},
+            {{ this.overview|tojson }});
         gisaudit.register({{ this.key|tojson }}, {{ this.side|tojson }},
             {{ this._parent.get_name() }}, {{ this.get_name() }}, {{ this.show|tojson }});
         {% endmacro %}
@@ -75,11 +78,13 @@ class LazyTiles(MacroElement):
         show: bool = False,
         filter: Mapping[str, str] | None = None,
         min_zoom: int = 0,
+        overview: Mapping[str, Any] | None = None,
     ):
         super().__init__()
         self._name = "LazyTiles"
         self.url, self.key, self.kind, self.side, self.show = url, key, kind, side, show
         self.filter, self.min_zoom = dict(filter or {}), int(min_zoom)
+        self.overview = dict(overview) if overview else None
 
 
 def _layer(
@@ -95,7 +100,8 @@ def _layer(
     if name in tiles:
         spec = tiles[name]
         return LazyTiles(spec["url"], key, kind, side=side, show=show,
-                         filter=spec.get("filter"), min_zoom=spec.get("min_zoom", 0))  # fmt: skip
+                         filter=spec.get("filter"), min_zoom=spec.get("min_zoom", 0),
+                         overview=spec.get("overview"))  # fmt: skip
     if name in layers:
         return LazyGeoJson(layers[name]["url"], key, kind, side=side, show=show)
     return None
@@ -177,7 +183,8 @@ def tenure_maps(
     ``layers``: layer name -> ``{"url": ..., "features": n}`` for the GeoJSON files of
     ``web.layers`` (district, start_<theme>, end_<theme>, changes, zone_<kind>, …).
     ``tiles``: the same names -> ``{"url": <{z}/{x}/{y} template>, "filter": {...},
-    "min_zoom": n}`` for layers drawn from the API's vector tiles instead (they win).
+    "min_zoom": n, "overview": {"url", "max_zoom"}}`` for layers drawn from the API's vector
+    tiles instead (they win; with an overview, its PNG tiles up to its zoom).
     Both maps show the district, the chosen ``theme`` and the zones as toggles; the end map
     also has the change polygons and the leads (always GeoJSON: they have popups).
     """

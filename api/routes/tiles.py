@@ -1,11 +1,13 @@
 """Mapbox vector tiles of leads, districts, change polygons, land-use vintages, zones and
-coastline vintages.
+coastline vintages; PNG overview tiles of the land-use vintages.
 
 ``/tiles/{layer}/{z}/{x}/{y}.mvt`` with ``layer`` one of ``leads``, ``districts``, ``changes``
 (optionally ``?tenure_id=``), ``landuse-<package>-<date>``, ``zones-<package>-<kind>`` or
 ``coastline-<package>-<date>`` (lines with ``axlx`` and ``coast_class``); the tile holds one
 MVT layer of that name. Auditors' lead and change tiles hold only their
-districts. ``GET /tiles`` lists the layers with their URL templates.
+districts. ``/tiles/landuse-<package>-<date>/{z}/{x}/{y}.png`` (``?theme=``,
+``?district_code=``) is the land-use overview for district scale (``api.overview``).
+``GET /tiles`` lists the layers with their URL templates.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from api.auth import Principal, scoped_districts
 from api.deps import PrincipalDep, ReaderDep, ServicesDep, SessionDep
 from api.errors import AuthenticationError
 from api.layers import LayerIndex, change_layer
+from api.overview import OVERVIEW, OVERVIEW_MAX_ZOOM
 from api.routes import problems
 from api.tiles import MVT, check_tile, encode_tile, tile_lonlat_bbox, to_mercator
+from gisaudit.errors import NotFoundError
 from gisaudit.storage.repository import latest_tenure_results, list_districts, list_leads
 
 router = APIRouter(prefix="/tiles", tags=["矢量瓦片"])
@@ -41,6 +45,9 @@ LEAD_PROPS = (
     "change_vintage",
 )
 TILE_OK = {200: {"content": {MVT: {}}, "description": "Mapbox 矢量瓦片"}}
+PNG_OK = {200: {"content": {"image/png": {}}, "description": "概览栅格瓦片（PNG，256×256）"}}
+Theme = Annotated[str | None, Query(pattern=r"^[a-z_]{1,40}$", description="专题（如 farmland）")]
+District = Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="只画该区的图斑")]
 CACHE = "private, max-age=60"
 
 
@@ -70,20 +77,23 @@ def tile_layers(request: Request, principal: PrincipalDep, services: ServicesDep
                 (f"coastline-{rec.id}-{v}", f"{rec.name} 海岸线 {v}", 0)
                 for v in rec.coastlines or []
             ]
-    return {
-        "tilejson": "3.0.0",
-        "layers": [
-            {
-                "id": n,
-                "name": title,
-                "tiles": [f"{base}/{n}/{{z}}/{{x}}/{{y}}.mvt"],
-                "minzoom": minzoom,
-                "maxzoom": 22,
-                "vector_layers": [{"id": n}],
+    layers = []
+    for n, title, minzoom in names:
+        layer: dict[str, Any] = {
+            "id": n,
+            "name": title,
+            "tiles": [f"{base}/{n}/{{z}}/{{x}}/{{y}}.mvt"],
+            "minzoom": minzoom,
+            "maxzoom": 22,
+            "vector_layers": [{"id": n}],
+        }
+        if n.startswith("landuse-"):  # the raster overview for district scale
+            layer["overview"] = {
+                "tiles": [f"{base}/{n}/{{z}}/{{x}}/{{y}}.png"],
+                "maxzoom": OVERVIEW_MAX_ZOOM,
             }
-            for n, title, minzoom in names
-        ],
-    }
+        layers.append(layer)
+    return {"tilejson": "3.0.0", "layers": layers}
 
 
 def _require(services: Any, principal: Principal) -> None:
@@ -189,3 +199,30 @@ def package_tile(
     if layer.startswith("landuse-") and z < LANDUSE_MIN_ZOOM:
         return _tile(encode_tile(layer, [], [], z, x, y))
     return _tile(_layer_tile(index, layer, z, x, y))
+
+
+@router.get(
+    "/{layer}/{z}/{x}/{y}.png",
+    response_class=Response,
+    responses={**problems(401, 404, 422), **PNG_OK},
+)
+def landuse_overview_tile(
+    layer: LayerName,
+    z: Z,
+    x: XY,
+    y: XY,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    theme: Theme = None,
+    district_code: District = None,
+) -> Response:
+    """地类图斑概览栅格瓦片（landuse-<数据包>-<日期>，PNG 256×256）：每个像元取其中心所在
+    图斑的地类；给 theme 时专题地类着专题色、其余透明，不给时按地类分组着色；给
+    district_code 时只画该区。区县尺度（12 级及以下）的地图用它代替矢量瓦片。"""
+    _require(services, principal)
+    check_tile(z, x, y)
+    if not layer.startswith("landuse-"):
+        raise NotFoundError(f"图层“{layer}”没有概览栅格瓦片：只有地类图斑图层（landuse-…）有。")
+    index = services.packages.layer(layer)
+    data = OVERVIEW.png(index, z, x, y, theme=theme, district=district_code)
+    return Response(data, media_type="image/png", headers={"Cache-Control": CACHE})

@@ -14,22 +14,26 @@ from pyproj import CRS
 
 from gisaudit.change import transitions as tr
 from gisaudit.change.dating import date_changes
-from gisaudit.change.overlay import clip_to_district, overlay_tessellations
+from gisaudit.change.district import DistrictPatches, district_patches
+from gisaudit.change.overlay import overlay_district_patches
 from gisaudit.change.vintages import VintageSelection
-from gisaudit.change.zones import area_inside_m2, zone_parts
 from gisaudit.errors import InputError
 from gisaudit.geodesy import ellipsoidal_area_m2, to_ha
 from gisaudit.layers.classes import LandClassTable, default_class_table
+from gisaudit.layers.facts import measured
 from gisaudit.layers.model import AuditPackage
+from gisaudit.layers.zone_areas import area_inside_m2, zone_parts
 
 
 @dataclass
 class ChangeSet:
     """The change in one district from ``start`` to ``end``.
 
-    ``pieces``: overlay pieces (see ``gisaudit.change.overlay``) plus ``change_vintage``.
+    ``pieces``: overlay pieces (see ``gisaudit.change.overlay.overlay_district_patches``:
+    an unchanged patch matched by identity has no geometry here) plus ``change_vintage``.
+    ``start_district`` / ``end_district``: the district's patches of the two vintages.
     ``zones``: zone kind -> the zone's single polygons meeting the district, not unioned
-    (``gisaudit.change.zones``; approvals: only those approved on or before the end vintage);
+    (``gisaudit.layers.zone_areas``; approvals: only those approved on or before the end vintage);
     a kind absent from the package is absent here.
     Area methods return m²; ``zone``/``inside`` restrict to inside or outside a zone.
     """
@@ -41,8 +45,8 @@ class ChangeSet:
     start: date
     end: date
     pieces: gpd.GeoDataFrame
-    start_patches: gpd.GeoDataFrame
-    end_patches: gpd.GeoDataFrame
+    start_district: DistrictPatches
+    end_district: DistrictPatches
     zones: dict[str, np.ndarray]
     table: LandClassTable = field(default_factory=default_class_table)
     _zone_area: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -57,13 +61,37 @@ class ChangeSet:
         """Total area of the pieces (where both vintages cover the district), m²."""
         return float(self.pieces["area_m2"].sum())
 
+    @property
+    def start_patches(self) -> gpd.GeoDataFrame:
+        """The district's patches at the start (``bsm``, ``code``, ``kcxs``, ``geometry``)."""
+        return self.start_district.frame()
+
+    @property
+    def end_patches(self) -> gpd.GeoDataFrame:
+        """The district's patches at the end (``bsm``, ``code``, ``kcxs``, ``geometry``)."""
+        return self.end_district.frame()
+
     def zone_area_m2(self, zone: str) -> np.ndarray:
-        """Area in m² of each piece inside ``zone`` (KeyError if the zone is missing)."""
+        """Area in m² of each piece inside ``zone`` (KeyError if the zone is missing).
+
+        Pieces matched by identity carry their patch's measured zone area; the others are
+        measured here against the district's zone polygons.
+        """
         if zone not in self._zone_area:
-            self._zone_area[zone] = area_inside_m2(
-                self.pieces.geometry.to_numpy(), self.pieces["area_m2"].to_numpy(dtype=float),
-                self.zones[zone], self.crs, tree=self.pieces.sindex,
+            parts = self.zones[zone]
+            column = f"zone_{zone}_m2"
+            known = (
+                self.pieces[column].to_numpy(dtype=float)
+                if column in self.pieces
+                else np.full(len(self.pieces), np.nan)
             )
+            todo = np.flatnonzero(np.isnan(known))
+            out = np.where(np.isnan(known), 0.0, known)
+            out[todo] = area_inside_m2(
+                self.pieces.geometry.to_numpy()[todo],
+                self.pieces["area_m2"].to_numpy(dtype=float)[todo], parts, self.crs,
+            )
+            self._zone_area[zone] = out
         return self._zone_area[zone]
 
     def base_m2(self, zone: str | None = None, inside: bool = True) -> np.ndarray:
@@ -124,7 +152,8 @@ def build_changeset(
     """Overlay the start and end vintages inside one district and date the changes.
 
     ``reuse``: a dict kept between calls (e.g. ``EvaluationCache.parts``) in which the
-    district's clipped vintages and zones are kept, so tenures sharing a vintage clip it once.
+    district's patches of each vintage and its zones are kept, so tenures sharing a vintage
+    select it once.
     """
     table = table or default_class_table()
     reuse = {} if reuse is None else reuse
@@ -138,24 +167,24 @@ def build_changeset(
         if "area_m2" in row.columns
         else float(ellipsoidal_area_m2([district], crs)[0])
     )
-    def clipped(vintage: date) -> gpd.GeoDataFrame:
-        key = ("clip", district_code, vintage)
+    def patches(vintage: date) -> DistrictPatches:
+        key = ("patches", district_code, vintage)
         if key not in reuse:
-            reuse[key] = clip_to_district(package.landuse_at(vintage).frame, district)
+            reuse[key] = district_patches(
+                measured(package, vintage), district_code, district
+            )
         return reuse[key]
 
-    start_patches = clipped(selection.start)
-    end_patches = clipped(selection.end)
-    for vintage, patches in ((selection.start, start_patches), (selection.end, end_patches)):
-        if len(patches) == 0:
+    start_patches = patches(selection.start)
+    end_patches = patches(selection.end)
+    for vintage, found in ((selection.start, start_patches), (selection.end, end_patches)):
+        if len(found) == 0:
             raise InputError(
                 f"行政区 {district_code} 在 {vintage.isoformat()} 的土地利用数据中没有地类图斑，"
                 "无法评价。请检查该期数据是否覆盖本区。"
             )
-    pieces = overlay_tessellations(start_patches, end_patches, crs)
-    # dating looks up points inside the district: the whole vintage (its spatial index is
-    # built once and shared by every district) answers that without clipping
-    middle = [(v, package.landuse_at(v).frame) for v in selection.intermediate]
+    pieces = overlay_district_patches(start_patches, end_patches, crs, list(package.zones))
+    middle = [(v, patches(v)) for v in selection.intermediate]
     pieces["change_vintage"] = date_changes(pieces, selection.end, middle, table)
     zones = {}
     for kind, frame in package.zones.items():
@@ -171,8 +200,8 @@ def build_changeset(
         start=selection.start,
         end=selection.end,
         pieces=pieces,
-        start_patches=start_patches,
-        end_patches=end_patches,
+        start_district=start_patches,
+        end_district=end_patches,
         zones=zones,
         table=table,
     )

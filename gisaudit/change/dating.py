@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gisaudit.change.district import DistrictPatches
 from gisaudit.layers.classes import LandClassTable
 
 
@@ -30,8 +31,9 @@ def date_changes(
 ) -> np.ndarray:
     """``change_vintage`` of each piece (object array of date; None where nothing changed).
 
-    ``intermediate``: (vintage date, land-use frame with ``code`` and ``geometry``) pairs
-    strictly between the start and end vintage, in any order.
+    ``intermediate``: (vintage date, patches) pairs strictly between the start and end
+    vintage, in any order; the patches are a land-use frame (``code``, ``geometry``) or a
+    district's patches (``gisaudit.change.district.DistrictPatches``).
     """
     n = len(pieces)
     out = np.full(n, None, dtype=object)
@@ -51,13 +53,10 @@ def date_changes(
         if not pending.any() or len(frame) == 0:
             continue
         ask = np.flatnonzero(pending)
-        hits = frame.sindex.query(points[ask], predicate="intersects")
-        if hits.shape[1] == 0:
+        found, codes = _codes_at(frame, points[ask])
+        if len(found) == 0:
             continue
-        # first patch per point (a point on a shared edge touches two: either will do)
-        first = pd.Series(hits[1]).groupby(hits[0]).first()
-        where = ask[first.index.to_numpy()]
-        codes = frame["code"].astype(str).to_numpy()[first.to_numpy()]
+        where = ask[found]
         groups = table.groups_of(pd.Series(codes)).to_numpy()
         rows = changed[where]
         same_code = codes == to_code.to_numpy()[rows]
@@ -66,3 +65,15 @@ def date_changes(
         out[rows[done]] = vintage
         pending[where[done]] = False
     return out
+
+
+def _codes_at(
+    patches: gpd.GeoDataFrame | DistrictPatches, points: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(index of each point found, the code of a patch holding it) — one patch per point
+    (a point on a shared edge touches two: either will do)."""
+    if isinstance(patches, DistrictPatches):
+        return patches.codes_at(points)
+    hits = patches.sindex.query(points, predicate="intersects")
+    first = pd.Series(hits[1]).groupby(hits[0]).first()
+    return first.index.to_numpy(), patches["code"].astype(str).to_numpy()[first.to_numpy()]

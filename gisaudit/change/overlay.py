@@ -26,6 +26,8 @@ Areas are ellipsoidal (``gisaudit.geodesy.ellipsoidal_area_m2``), in m².
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -35,6 +37,9 @@ from shapely.errors import GEOSException
 
 from gisaudit.errors import AnalysisError
 from gisaudit.geodesy import ellipsoidal_area_m2
+
+if TYPE_CHECKING:
+    from gisaudit.change.district import DistrictPatches
 
 PIECE_COLUMNS = ["from_bsm", "to_bsm", "from_code", "to_code", "kcxs_from", "kcxs_to", "area_m2"]
 
@@ -146,6 +151,59 @@ def overlay_tessellations(
         crs=crs,
     )
     return pieces
+
+
+def overlay_district_patches(
+    start: DistrictPatches, end: DistrictPatches, crs: CRS | str, zone_kinds: list[str]
+) -> gpd.GeoDataFrame:
+    """Overlay one district's patches of two vintages (``gisaudit.change.district``).
+
+    Whole patches with the same WKB bytes in both vintages are one piece each, taken with the
+    start patch's measured area and zone areas (approvals: the end patch's, measured against
+    the approvals of the end vintage) and without decoding their geometry: ``geometry`` is
+    None on such a piece unless its class changed. The rest is decoded and overlaid by
+    ``overlay_tessellations``; its zone-area columns (``zone_<kind>_m2``) are NaN, to be
+    measured against the district's zone polygons.
+    """
+    s_same, e_same = _same_keys(
+        start.wkb.to_numpy(zero_copy_only=False), end.wkb.to_numpy(zero_copy_only=False)
+    )
+    sw, ew = start.whole, end.whole
+    matched = pd.DataFrame(
+        {
+            "from_bsm": sw["bsm"].to_numpy()[s_same],
+            "to_bsm": ew["bsm"].to_numpy()[e_same],
+            "from_code": sw["code"].to_numpy()[s_same],
+            "to_code": ew["code"].to_numpy()[e_same],
+            "kcxs_from": sw["kcxs"].to_numpy(dtype=float)[s_same],
+            "kcxs_to": ew["kcxs"].to_numpy(dtype=float)[e_same],
+            "area_m2": sw["area_m2"].to_numpy(dtype=float)[s_same],
+        }
+    )
+    for kind in zone_kinds:
+        column = f"zone_{kind}_m2"
+        side, rows = (ew, e_same) if kind == "approvals" else (sw, s_same)
+        matched[column] = side[column].to_numpy(dtype=float)[rows] if column in side else np.nan
+    geoms = np.full(len(matched), None, dtype=object)
+    recoded = np.flatnonzero((matched["from_code"] != matched["to_code"]).to_numpy())
+    geoms[recoded] = start.whole_geometries(s_same[recoded])
+
+    def rest(side: DistrictPatches, same: np.ndarray) -> gpd.GeoDataFrame:
+        left = np.setdiff1d(np.arange(len(side.whole)), same)
+        whole = gpd.GeoDataFrame(
+            side.whole[["bsm", "code", "kcxs"]].iloc[left].reset_index(drop=True),
+            geometry=side.whole_geometries(left),
+            crs=side.crs,
+        )
+        return pd.concat([whole, side.clipped], ignore_index=True)
+
+    overlaid = overlay_tessellations(rest(start, s_same), rest(end, e_same), crs)
+    for kind in zone_kinds:
+        overlaid[f"zone_{kind}_m2"] = np.nan
+    pieces = pd.concat(
+        [gpd.GeoDataFrame(matched, geometry=geoms, crs=crs), overlaid], ignore_index=True
+    )
+    return gpd.GeoDataFrame(pieces, geometry="geometry", crs=crs)
 
 
 def _pair_intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:

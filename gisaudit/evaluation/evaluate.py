@@ -155,8 +155,8 @@ def evaluate_tenure(
         account=asset_account(changes),
         changes=change_pieces,
         district=gpd.GeoDataFrame(district_row.reset_index(drop=True), crs=package.crs),
-        start_landuse=changes.start_patches[["code", "geometry"]].copy(),
-        end_landuse=changes.end_patches[["code", "geometry"]].copy(),
+        start_landuse=changes.start_district.landuse,
+        end_landuse=changes.end_district.landuse,
         leads=leads,
         extras={
             "changeset": changes,

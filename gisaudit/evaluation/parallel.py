@@ -77,8 +77,7 @@ def _district_of(package: AuditPackage, tenure_id: str) -> str:
 
 
 def _build_indexes(package: AuditPackage) -> None:
-    """Build the spatial indexes the districts query before the threads share them."""
-    for vintage in package.landuse:
-        _ = vintage.frame.sindex
+    """Build the spatial indexes the districts query before the threads share them (land-use
+    vintages are read from their patch tables, which need none)."""
     for frame in package.zones.values():
         _ = frame.sindex

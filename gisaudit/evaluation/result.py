@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -25,7 +26,8 @@ class TenureResult:
       ``change_vintage`` (date), ``geometry``.
     - ``district``: one-row GeoDataFrame of the district (package CRS).
     - ``start_landuse`` / ``end_landuse``: the district's patches at the start and end vintage
-      (columns ``code``, ``geometry``), for theme maps.
+      (columns ``code``, ``geometry``), for theme maps — or a function returning them, so
+      that they are decoded only when a map or figure asks: read them with ``landuse()``.
     - ``leads``: GeoDataFrame of leads (empty until the leads engine exists).
     """
 
@@ -38,7 +40,16 @@ class TenureResult:
     account: pd.DataFrame
     changes: gpd.GeoDataFrame
     district: gpd.GeoDataFrame
-    start_landuse: gpd.GeoDataFrame
-    end_landuse: gpd.GeoDataFrame
+    start_landuse: gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame]
+    end_landuse: gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame]
     leads: gpd.GeoDataFrame | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def landuse(self, side: str) -> gpd.GeoDataFrame:
+        """The district's patches at ``side`` ``"start"`` or ``"end"`` (``code``, ``geometry``)."""
+        name = f"{side}_landuse"
+        value = getattr(self, name)
+        if callable(value):
+            value = value()
+            object.__setattr__(self, name, value)  # decoded once
+        return value

@@ -3,8 +3,10 @@
 Validating a survey-size package (reading every layer, repairing geometries, checking that
 each vintage tiles the districts without overlaps or gaps) takes minutes; the evaluation
 itself much less. After a package validates, its loaded layers are written here as
-GeoParquet files (geometry as WKB: every coordinate bit kept) with a small JSON index.
-The next ``load_package`` of the same files reads them back instead of validating again.
+Parquet files (geometry as WKB: every coordinate bit kept) with a small JSON index; land-use
+vintages as their patch tables (``gisaudit.layers.patches``) with the measured facts, read
+back without decoding the geometry. The next ``load_package`` of the same files reads them
+back instead of validating again.
 
 The key covers everything the loaded package depends on: every file under the package folder
 (path, size, modification time), gisaudit's version and its rule tables. Change any file and
@@ -26,13 +28,16 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pyproj import CRS
 
 from gisaudit import __version__
 from gisaudit.concurrency import map_in_threads
 from gisaudit.layers.model import AuditPackage, CoastlineVintage, LandUseVintage, RasterRef
+from gisaudit.layers.patches import PatchTable
 
-CACHE_VERSION = "3"  # bump when the shape of a loaded package changes
+CACHE_VERSION = "4"  # bump when the shape of a loaded package changes
 KEEP = 3
 RULES = Path(__file__).resolve().parent.parent / "rules"
 INDEX = "package.json"
@@ -118,7 +123,7 @@ def _write(folder: Path, package: AuditPackage) -> None:
         "districts": geo("districts.parquet", package.districts),
         "landuse": [
             {"vintage": v.vintage.isoformat(), "source": v.source,
-             "file": geo(f"landuse-{n}.parquet", v.frame)}
+             "file": _write_patches(folder / f"landuse-{n}.parquet", v.patches)}
             for n, v in enumerate(package.landuse)
         ],
         "zones": {kind: geo(f"zone-{kind}.parquet", f) for kind, f in package.zones.items()},
@@ -136,19 +141,21 @@ def _write(folder: Path, package: AuditPackage) -> None:
 
 
 def _read(folder: Path, index: dict[str, Any], root: Path) -> AuditPackage:
-    files = [index["districts"], *(v["file"] for v in index["landuse"]),
-             *index["zones"].values(), *(c["file"] for c in index["coastline"])]  # fmt: skip
+    files = [index["districts"], *index["zones"].values(),
+             *(c["file"] for c in index["coastline"])]  # fmt: skip
     frames = dict(zip(files, map_in_threads(lambda f: gpd.read_parquet(folder / f), files),
                       strict=True))  # fmt: skip
+    crs = CRS.from_wkt(index["crs"])
+    patches = map_in_threads(lambda v: _read_patches(folder / v["file"], crs), index["landuse"])
     root = root.resolve()
     return AuditPackage(
         root=root,
         name=index["name"],
-        crs=CRS.from_wkt(index["crs"]),
+        crs=crs,
         districts=frames[index["districts"]],
         landuse=tuple(
-            LandUseVintage(date.fromisoformat(v["vintage"]), frames[v["file"]], v["source"])
-            for v in index["landuse"]
+            LandUseVintage(date.fromisoformat(v["vintage"]), source=v["source"], patches=p)
+            for v, p in zip(index["landuse"], patches, strict=True)
         ),
         tenures=pd.read_pickle(folder / "tenures.pkl"),
         targets=pd.read_pickle(folder / "targets.pkl"),
@@ -163,6 +170,20 @@ def _read(folder: Path, index: dict[str, Any], root: Path) -> AuditPackage:
         fingerprints=dict(index["fingerprints"]),
         repaired=int(index["repaired"]),
     )
+
+
+def _write_patches(path: Path, patches: PatchTable) -> str:
+    """A vintage's patch table as Parquet: its columns plus the WKB (kept undecoded)."""
+    table = pa.Table.from_pandas(patches.columns, preserve_index=False)
+    pq.write_table(table.append_column("wkb", patches.wkb), path)
+    return path.name
+
+
+def _read_patches(path: Path, crs: CRS) -> PatchTable:
+    table = pq.read_table(path)
+    wkb = table.column("wkb").combine_chunks()
+    columns = table.drop_columns(["wkb"]).to_pandas()
+    return PatchTable(columns, wkb, crs)
 
 
 def _raster(ref: RasterRef) -> dict[str, Any]:

@@ -5,6 +5,8 @@ All geometries are in the package CRS (default EPSG:4527), already validated and
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -12,6 +14,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
+
+from gisaudit.layers.patches import PatchTable
 
 ZONE_KINDS = ("pbf", "redline", "approvals")
 
@@ -25,18 +29,81 @@ COASTLINE_TYPES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
 class LandUseVintage:
     """One land-use vintage (地类图斑 tessellation).
 
     ``frame`` columns: ``bsm`` (str, 标识码), ``code`` (normalised DLBM, e.g. "1104A"),
     ``district_code`` (str, from ZLDWDM's first 6 digits, or by location when absent),
     ``kcxs`` (float, 0 when the layer has no KCXS), ``geometry`` (Polygon/MultiPolygon).
+
+    Held either as that frame or as a ``PatchTable`` (attributes + WKB, see
+    ``gisaudit.layers.patches``); each is made from the other on first use, so a vintage
+    loaded from the validated-package cache is decoded into shapely objects only if something
+    asks for the whole ``frame`` (the evaluation engine reads ``patches`` and decodes only the
+    patches it needs).
     """
 
-    vintage: date
-    frame: gpd.GeoDataFrame
-    source: str  # path relative to the package root
+    def __init__(
+        self,
+        vintage: date,
+        frame: gpd.GeoDataFrame | None = None,
+        source: str = "",
+        *,
+        patches: PatchTable | None = None,
+    ) -> None:
+        if frame is None and patches is None:
+            raise ValueError("LandUseVintage needs a frame or a patch table")
+        self.vintage = vintage
+        self.source = source  # path relative to the package root
+        self._frame = frame
+        self._patches = patches
+        self._lock = threading.Lock()
+
+    @property
+    def frame(self) -> gpd.GeoDataFrame:
+        """The whole vintage as a GeoDataFrame (decoded once, on first use)."""
+        with self._lock:
+            if self._frame is None:
+                assert self._patches is not None
+                self._frame = self._patches.frame()
+            return self._frame
+
+    @property
+    def patches(self) -> PatchTable:
+        """The vintage as a patch table (attributes + WKB, facts when measured)."""
+        with self._lock:
+            if self._patches is None:
+                assert self._frame is not None
+                self._patches = PatchTable.from_frame(self._frame)
+            return self._patches
+
+    def measured(self, measure: Callable[[PatchTable], PatchTable]) -> PatchTable:
+        """The patch table with its facts: ``measure`` adds them, once, if they are missing."""
+        table = self.patches
+        if table.has_facts:
+            return table
+        with self._lock:
+            if not self._patches.has_facts:
+                self._patches = measure(self._patches)
+            return self._patches
+
+    def with_patches(self, patches: PatchTable) -> LandUseVintage:
+        """The same vintage with ``patches`` (e.g. with facts added); a decoded frame is kept."""
+        return LandUseVintage(self.vintage, self._frame, self.source, patches=patches)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_lock")
+        if state["_patches"] is not None:
+            state["_frame"] = None  # ship the compact form (e.g. to Dask workers)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"LandUseVintage({self.vintage.isoformat()}, {self.source!r})"
 
 
 @dataclass(frozen=True)

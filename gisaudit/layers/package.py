@@ -14,6 +14,7 @@ from gisaudit.layers.classes import default_class_table
 from gisaudit.layers.coastline import read_coastline
 from gisaudit.layers.common import Issues
 from gisaudit.layers.districts import read_districts
+from gisaudit.layers.facts import measure_patches
 from gisaudit.layers.geometry import crs_label, parse_crs
 from gisaudit.layers.io import fingerprint
 from gisaudit.layers.landuse import read_landuse
@@ -200,6 +201,7 @@ def validate_package(root: Path | str, progress: ProgressFn | None = None) -> Va
     issues, package = _check(Path(root), progress)
     summary = None
     if package is not None:
+        package = measure_patches(package, progress)
         store(package)  # the next load_package of these very files skips validation
         progress("汇总各区县各期面积", 0, 0)
         summary = summarise(package)
@@ -223,5 +225,6 @@ def load_package(root: Path | str, progress: ProgressFn | None = None) -> AuditP
     issues, package = _check(Path(root), progress)
     if package is None:
         raise PackageError(issues.problems, root=str(root))
+    package = measure_patches(package, progress)
     store(package)
     return package

@@ -23,8 +23,12 @@ def summarise(package: AuditPackage) -> pd.DataFrame:
     rows = []
     boundary = package.districts.set_index("district_code")
     for vintage in package.landuse:
-        frame = vintage.frame
-        area = ellipsoidal_area_m2(frame.geometry.values, package.crs)
+        frame = vintage.patches.columns
+        area = (
+            frame["area_m2"].to_numpy(dtype=float)
+            if vintage.patches.has_facts
+            else ellipsoidal_area_m2(vintage.frame.geometry.values, package.crs)
+        )
         kcxs = frame["kcxs"].to_numpy(dtype=float)
         group = table.groups_of(frame["code"]).to_numpy()
         by = pd.DataFrame(

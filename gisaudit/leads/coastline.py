@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import shapely
 
-from gisaudit.change.parts import LINEAL, single_parts
 from gisaudit.geodesy import geodesic_length_m
 from gisaudit.layers.model import AuditPackage, CoastlineVintage
+from gisaudit.layers.parts import LINEAL, single_parts
 from gisaudit.leads.frame import merge_pieces
 from gisaudit.leads.geom import clip_to_zone
 from gisaudit.leads.rules import LeadRule

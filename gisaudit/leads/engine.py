@@ -29,11 +29,11 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from gisaudit.change.parts import POLYGONAL, single_parts
-from gisaudit.change.zones import zone_parts
 from gisaudit.geodesy import ellipsoidal_area_m2
 from gisaudit.layers.classes import LandClassTable, default_class_table
 from gisaudit.layers.model import AuditPackage
+from gisaudit.layers.parts import POLYGONAL, single_parts
+from gisaudit.layers.zone_areas import zone_parts
 from gisaudit.leads.coastline import coastline_candidates
 from gisaudit.leads.frame import build_lead_frame, merge_pieces
 from gisaudit.leads.geom import clip_to_zone

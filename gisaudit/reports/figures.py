@@ -53,7 +53,7 @@ class _MapData:
 
 def _map_data(result: TenureResult) -> _MapData:
     crs = result.district.crs
-    frames = [result.district, result.start_landuse, result.end_landuse, result.changes]
+    frames = [result.district, result.landuse("start"), result.landuse("end"), result.changes]
     frames = [
         f.to_crs(crs) if crs is not None and f.crs is not None and f.crs != crs else f
         for f in frames

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mapbox_vector_tile
 
-from tests.api.conftest import OWN
+from tests.api.conftest import OTHER, OWN
 from tests.factories import DEFAULT_VINTAGES
 
 Z, X, Y = 12, 3379, 1565  # a tile over the test districts (≈117.0°E 39.0°N)
@@ -79,3 +79,46 @@ def test_coastline_tile(api):
     assert api.get(f"/tiles/{name}/{Z}/{X}/{Y}.mvt", None).status_code == 401
     missing = f"/tiles/coastline-{api.package_id}-1999-12-31/{Z}/{X}/{Y}.mvt"
     assert api.get(missing, "viewer").status_code == 404
+
+
+def overview(api, path: str, user: str | None = "viewer", **params: str):
+    """An overview tile decoded by Pillow (height × width × RGBA)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    r = api.get(path, user, params=params)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "image/png"
+    return np.asarray(Image.open(io.BytesIO(r.content)).convert("RGBA"))
+
+
+def test_landuse_overview_tile(api):
+    from gisaudit.reports.styles import default_style
+
+    style = default_style()
+    name = f"landuse-{api.package_id}-2018-12-31"
+    path = f"/tiles/{name}/{Z}/{X}/{Y}.png"
+    own = overview(api, path, theme="farmland", district_code=OWN)
+    other = overview(api, path, theme="farmland", district_code=OTHER)
+    farmland = tuple(int(style.theme_maps["farmland"][i : i + 2], 16) for i in (1, 3, 5))
+    for image in (own, other):  # each district's 0101 patches, in the theme's colour
+        painted = image[..., 3] > 0
+        assert painted.sum() > 100
+        assert {tuple(p) for p in image[painted][:, :3]} == {farmland}
+    assert not ((own[..., 3] > 0) & (other[..., 3] > 0)).any()
+    grouped = overview(api, path)  # every class in its group's colour
+    colours = {tuple(p) for p in grouped[grouped[..., 3] > 0][:, :3]}
+    groups = {"farmland", "forest_land", "built", "water_facilities"}  # 0101 0301 0702 1101
+    assert colours == {
+        tuple(int(style.group_colours[g][i : i + 2], 16) for i in (1, 3, 5)) for g in groups
+    }
+    assert api.get(path, "viewer", params={"theme": "nope"}).status_code == 422
+    assert api.get(path, "viewer", params={"district_code": "12"}).status_code == 422
+    assert api.get(path, None).status_code == 401
+    pbf = f"/tiles/zones-{api.package_id}-pbf/{Z}/{X}/{Y}.png"
+    assert api.get(pbf, "viewer").status_code == 404
+    listed = {x["id"]: x for x in api.get("/tiles", "viewer").json()["layers"]}
+    assert listed[name]["overview"]["tiles"][0].endswith(f"/tiles/{name}/{{z}}/{{x}}/{{y}}.png")
+    assert "overview" not in listed["leads"]

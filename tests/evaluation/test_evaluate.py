@@ -89,7 +89,7 @@ def test_tenure_result_fields(pkg):
         "from_code", "to_code", "from_group", "to_group", "area_m2", "change_vintage", "geometry",
     }  # fmt: skip
     assert (r.changes["change_vintage"] == scenario.END).all()
-    assert len(r.start_landuse) == len(r.end_landuse) == 20
+    assert len(r.landuse("start")) == len(r.landuse("end")) == 20
     assert list(r.district["district_code"]) == [DISTRICT]
     assert r.leads is not None and (r.leads["tenure_id"] == "T1").all()
 

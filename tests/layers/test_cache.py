@@ -86,3 +86,28 @@ def test_only_the_newest_packages_are_kept(tmp_path, cache_dir) -> None:
                  (n, 1_000_000 + n))  # fmt: skip
     kept = [p for p in cache_dir.iterdir() if not p.name.startswith(".")]
     assert len(kept) == cache.KEEP
+
+
+def test_land_use_comes_back_as_measured_patch_tables_decoded_only_when_asked(
+    tmp_path, cache_dir
+) -> None:
+    root = make_package(tmp_path / "pkg", grid=3)
+    first = load_package(root)
+    assert all(v.patches.has_facts for v in first.landuse)
+    messages: list[str] = []
+    second = load_package(root, progress=lambda m, d, t: messages.append(m))
+    assert any("免于重复校验" in m for m in messages)  # from the cache
+    assert len(second.landuse) == len(first.landuse) >= 2
+    for a, b in zip(first.landuse, second.landuse, strict=True):
+        assert b._frame is None  # read back as WKB, nothing decoded yet
+        assert b.vintage == a.vintage and b.source == a.source
+        table = b.patches
+        assert b._frame is None  # reading the patch table does not decode either
+        assert table.has_facts
+        assert "zone_pbf_m2" in table.columns and "zone_approvals_m2" in table.columns
+        pd.testing.assert_frame_equal(table.columns, a.patches.columns)
+        assert table.wkb.equals(a.patches.wkb)
+        assert table.crs == first.crs
+        _same_frames(a.frame, b.frame)
+        assert b._frame is not None  # decoded once asked, and kept
+        assert b.patches.has_facts  # decoding keeps the measured table

@@ -117,7 +117,7 @@ def _large_result(n: int = 60, seed: int = 7):
 @pytest.mark.slow
 def test_real_size_district_renders_in_seconds(tmp_path):
     result = _large_result()
-    assert len(result.start_landuse) == 3600
+    assert len(result.landuse("start")) == 3600
     t0 = time.perf_counter()
     paths = write_tenure_reports(result, tmp_path)
     elapsed = time.perf_counter() - t0

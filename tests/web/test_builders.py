@@ -152,13 +152,17 @@ def test_score_colours_follow_the_ramp():
     assert style.grade_colour("好") != style.grade_colour("差")
 
 
+OVERVIEW = "/tiles/landuse-p-2018-12-31/{z}/{x}/{y}.png?theme=farmland&district_code=120112"
+
+
 def test_tenure_layers_from_tiles_win_over_geojson():
     layers = {name: {"url": f"/map/api/tenures/t1/layers/{name}.geojson", "features": 3}
               for name in ("district", "start_farmland", "end_farmland", "changes",
                            "start_coastline", "end_coastline")}  # fmt: skip
     tiles = {
         "start_farmland": {"url": "/tiles/landuse-p-2018-12-31/{z}/{x}/{y}.mvt",
-                           "filter": {"district_code": "120112"}, "min_zoom": 9},
+                           "filter": {"district_code": "120112"}, "min_zoom": 9,
+                           "overview": {"url": OVERVIEW, "max_zoom": 12}},
         "end_farmland": {"url": "/tiles/landuse-p-2023-12-31/{z}/{x}/{y}.mvt",
                          "filter": {"district_code": "120112"}, "min_zoom": 9},
         "zone_pbf": {"url": "/tiles/zones-p-pbf/{z}/{x}/{y}.mvt"},
@@ -170,6 +174,11 @@ def test_tenure_layers_from_tiles_win_over_geojson():
         user=None, tiles=tiles)  # fmt: skip
     assert html.count("gisaudit.mvtLayer(") == 4  # farmland at start and end, pbf on both maps
     assert "/tiles/landuse-p-2018-12-31/{z}/{x}/{y}.mvt" in html
+    # the start map's farmland draws the overview PNG tiles up to zoom 12; the end's has none
+    calls = [json.loads(f"[{c}]") for c in re.findall(r"gisaudit\.mvtLayer\((.*?)\);", html, re.S)]
+    start = next(c for c in calls if "2018-12-31" in c[0])
+    end = next(c for c in calls if "2023-12-31" in c[0])
+    assert start[-1] == {"url": OVERVIEW, "max_zoom": 12} and end[-1] is None
     assert "farmland.geojson" not in html and "zones-p-pbf" in html
     for geojson in ("start_coastline", "end_coastline", "changes", "district"):
         assert f"layers/{geojson}.geojson" in html  # no tiles for these here: GeoJSON fallback

@@ -292,37 +292,66 @@
   /* decoded tiles by URL, shared by the layers that draw the same tiles (the themes of one
      vintage, the district and the zones on both maps); the oldest are forgotten */
   var tileCache = new Map(), TILE_CACHE_SIZE = 400;
-  function fetchTile(src) {
+  function cached(src, what, decode) {
     if (tileCache.has(src)) { return tileCache.get(src); }
     var promise = G.authFetch(src).then(function (r) {
       if (r.status === 401) { throw new Error("请先登录。"); }
-      if (!r.ok) { throw new Error("矢量瓦片读取失败（" + r.status + "）。"); }
-      return r.arrayBuffer();
-    }).then(function (buf) { return window.gisauditMVT.decode(buf); });
+      if (!r.ok) { throw new Error(what + "读取失败（" + r.status + "）。"); }
+      return decode(r);
+    });
     promise.catch(function () { tileCache.delete(src); });
     tileCache.set(src, promise);
     if (tileCache.size > TILE_CACHE_SIZE) { tileCache.delete(tileCache.keys().next().value); }
     return promise;
   }
+  function fetchTile(src) {
+    return cached(src, "矢量瓦片", function (r) {
+      return r.arrayBuffer().then(function (buf) { return window.gisauditMVT.decode(buf); });
+    });
+  }
+  function fetchImage(src) {
+    return cached(src, "概览瓦片", function (r) {
+      return r.blob().then(function (blob) { return window.createImageBitmap(blob); });
+    });
+  }
+
+  /* an overview tile (PNG, already coloured by land class) drawn with the layer's opacity */
+  function drawImage(canvas, image, style) {
+    var ctx = canvas.getContext("2d"), st = style({});
+    ctx.imageSmoothingEnabled = false;
+    ctx.globalAlpha = st.alpha === undefined ? 1 : st.alpha;
+    ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
+    ctx.globalAlpha = 1;
+  }
 
   /* A canvas GridLayer drawing one MVT layer; tiles are fetched with the page's sign-in
      (Authorization: Bearer). ``filter``: {district_code} or {code}; ``minNativeZoom``: the
-     lowest zoom the server fills (land use: 9), lower zooms scale those tiles down. */
-  G.mvtLayer = function (url, kind, filter, minNativeZoom) {
+     lowest zoom the server fills (land use: 9), lower zooms scale those tiles down.
+     ``overview``: {url, max_zoom}: up to that zoom the layer draws the server's overview PNG
+     tiles (land use by class at district scale, served at every zoom) instead of the MVT. */
+  G.mvtLayer = function (url, kind, filter, minNativeZoom, overview) {
     var style = tileStyle(kind), keep = tileFilter(kind, filter || {});
     var Grid = L.GridLayer.extend({
       createTile: function (coords, done) {
         var tile = L.DomUtil.create("canvas", "leaflet-tile gisaudit-mvt");
         var size = this.getTileSize(), ratio = window.devicePixelRatio || 1;
+        var raster = !!overview && coords.z <= overview.max_zoom;
         tile.width = size.x * ratio;
         tile.height = size.y * ratio;
         tile.gisauditKeys = [];
-        var src = L.Util.template(url, {z: coords.z, x: coords.x, y: coords.y});
+        tile.gisauditOverview = raster;
+        var src = L.Util.template(raster ? overview.url : url,
+                                  {z: coords.z, x: coords.x, y: coords.y});
         G.pending += 1;
         document.body.dataset.loading = String(G.pending);
-        fetchTile(src).then(function (layers) {
-          var name = Object.keys(layers)[0];
-          if (name) { tile.gisauditKeys = drawTile(tile, layers[name], 1, style, keep); }
+        (raster ? fetchImage(src) : fetchTile(src)).then(function (data) {
+          if (raster) {
+            drawImage(tile, data, style);
+            tile.dataset.overview = "1";
+          } else {
+            var name = Object.keys(data)[0];
+            if (name) { tile.gisauditKeys = drawTile(tile, data[name], 1, style, keep); }
+          }
           tile.dataset.features = String(tile.gisauditKeys.length);
           done(null, tile);
         }).catch(function (err) {
@@ -336,26 +365,30 @@
       },
     });
     var order = kind.indexOf("theme:") === 0 ? 1 : kind === "changes" ? 2 : kind === "district" ? 4 : 3;
-    var layer = new Grid({minNativeZoom: minNativeZoom || 0, maxNativeZoom: 22, zIndex: order,
+    var layer = new Grid({minNativeZoom: overview ? 0 : minNativeZoom || 0, maxNativeZoom: 22,
+                          zIndex: order,
                           className: "gisaudit-tiles kind-" + kind.replace(/[^a-z]/g, "-")});
     layer.gisauditKind = kind;
     return layer;
   };
 
-  /* distinct features drawn by a tile layer (for the page's tests): {tiles, features} */
+  /* what a tile layer drew in the current view (for the page's tests): {tiles, overview (of
+     them, overview PNG tiles), features (distinct vector features), keys} */
   G.tileStats = function (key, side) {
     var entry = (G.layers[key] || {})[side];
     if (!entry || !entry.layer._tiles || !entry.map.hasLayer(entry.layer)) {
-      return {tiles: 0, features: 0, keys: []};
+      return {tiles: 0, overview: 0, features: 0, keys: []};
     }
-    var seen = {}, tiles = 0;
+    var seen = {}, tiles = 0, overview = 0;
     Object.keys(entry.layer._tiles).forEach(function (k) {
       var t = entry.layer._tiles[k];
       if (!t.current || !t.el.gisauditKeys) { return; }
       tiles += 1;
+      if (t.el.gisauditOverview) { overview += 1; }
       t.el.gisauditKeys.forEach(function (f) { seen[f] = 1; });
     });
-    return {tiles: tiles, features: Object.keys(seen).length, keys: Object.keys(seen)};
+    return {tiles: tiles, overview: overview, features: Object.keys(seen).length,
+            keys: Object.keys(seen)};
   };
 
   G.register = function (key, side, map, layer, show) {

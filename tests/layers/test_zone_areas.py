@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from gisaudit.change.zones import area_inside_m2, polygons_of, zone_parts
 from gisaudit.geodesy import ellipsoidal_area_m2
+from gisaudit.layers.zone_areas import area_inside_m2, polygons_of, zone_parts
 
 CRS = "EPSG:4527"  # CGCS2000 3-degree Gauss-Kruger zone 39 (Tianjin)
 X0, Y0 = 39_500_000.0, 4_300_000.0

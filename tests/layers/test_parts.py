@@ -4,7 +4,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, box
 
-from gisaudit.change.parts import LINEAL, POLYGONAL, single_parts
+from gisaudit.layers.parts import LINEAL, POLYGONAL, single_parts
 
 
 def test_multipolygon_inside_a_collection_is_exploded_too() -> None:

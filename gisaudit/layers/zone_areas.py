@@ -21,8 +21,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from gisaudit.change.parts import POLYGONAL, single_parts
 from gisaudit.geodesy import ellipsoidal_area_m2
+from gisaudit.layers.parts import POLYGONAL, single_parts
 
 
 def zone_parts(

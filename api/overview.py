@@ -1,0 +1,230 @@
+"""The land-use overview: PNG tiles of a land-use layer coloured by land class, for district
+scale.
+
+At district scale (zoom ≤ ``OVERVIEW_MAX_ZOOM``) a pixel is 30–150 m and a survey patch
+(about 100 per km²) a few pixels or less: a vector tile there carries 5,000 to 70,000 patches
+(0.3–1 MB, 0.1–0.5 s to encode, more to draw), and the tile is still capped. An overview tile
+is a 256 × 256 raster of the layer instead: each pixel takes the land class of the patch that
+contains its centre (the rule of ``rasterio.features.rasterize`` without ``all_touched``).
+
+Two ways to get there, chosen by the patches in the tile (both give the same pixels):
+- up to ``SCAN_MAX`` patches, a scan-line fill of the patches (``api.rasterise``), whose cost
+  is in their vertices: 10–40 ms a tile;
+- beyond (a whole county in one tile, at low zoom), each pixel centre is looked up in the
+  layer's spatial index (``LayerIndex.containing``), whose cost is in the pixels: ~0.1 s a
+  tile, however many patches (``rasterio.features.rasterize`` of the same tile took 0.4–2 s).
+With ``district_code`` only that district's patches are drawn, so the tenure page's tiles
+only ever hold one district's patches.
+
+The drawn tile is kept (an LRU of ``CACHE_TILES`` tiles, 128 KiB each) as one small integer
+per pixel: the (land class, district) pair of its patch. Colouring it for a theme and
+writing the PNG then take a millisecond or two: the other themes of a tile, and any second
+request, reuse it.
+
+Colours: with ``theme``, the theme's map colour on the theme's classes (their base code, spec
+§3) and nothing elsewhere; without, every class in its group's colour (the report style, as
+the printed report and the web map use them).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from api.errors import InvalidParameterError
+from api.layers import LayerIndex, xy_transform
+from api.png import RGBA, encode_png
+from api.rasterise import fill_polygons
+from api.tiles import tile_bounds, tile_lonlat_bbox
+from gisaudit.layers.classes import default_class_table
+from gisaudit.reports.styles import default_style
+
+OVERVIEW_MAX_ZOOM = 12  # the tenure page draws the overview up to this zoom, vectors above
+TILE_PX = 256
+CACHE_TILES = 384
+SCAN_MAX = 10_000  # patches in a tile up to which the scan-line fill is the faster way
+TRANSPARENT: RGBA = (0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class PatchKinds:
+    """The distinct (land class, district) pairs of a layer's patches: patch ``i`` is of kind
+    ``of_patch[i]`` (1, 2, …), which has ``codes[k]`` and ``districts[k]`` (kind 0: no patch).
+    """
+
+    codes: np.ndarray
+    districts: np.ndarray
+    of_patch: np.ndarray
+
+
+def patch_kinds(layer: LayerIndex) -> PatchKinds:
+    """The (``dlbm``, ``district_code``) pairs of a land-use layer's patches."""
+    code, codes = pd.factorize(layer.frame["dlbm"].astype(str))
+    district, districts = pd.factorize(layer.frame["district_code"].astype(str))
+    n = max(len(districts), 1)
+    pair, pairs = pd.factorize(code.astype(np.int64) * n + district)
+    pairs = np.asarray(pairs, dtype=np.int64)
+    codes, districts = np.asarray(codes, dtype=object), np.asarray(districts, dtype=object)
+    return PatchKinds(
+        codes=np.concatenate([[""], codes[pairs // n]]),
+        districts=np.concatenate([[""], districts[pairs % n]]),
+        of_patch=(pair + 1).astype(np.uint16 if len(pairs) < 2**16 - 1 else np.uint32),
+    )
+
+
+def sample_tile(
+    layer: LayerIndex, kinds: PatchKinds, z: int, x: int, y: int, size: int = TILE_PX
+) -> np.ndarray:
+    """``size`` × ``size`` kinds (``PatchKinds``; 0: no patch) of the pixels of tile z/x/y,
+    each the kind of the patch containing the pixel's centre (rows from the north), looked up
+    pixel by pixel in the layer's spatial index."""
+    minx, miny, maxx, maxy = tile_bounds(z, x, y)
+    centres = (np.arange(size) + 0.5) / size
+    px, py = np.meshgrid(minx + centres * (maxx - minx), maxy - centres * (maxy - miny))
+    patch = layer.containing(px.ravel(), py.ravel(), epsg=3857)
+    pixels = np.zeros(size * size, dtype=kinds.of_patch.dtype)
+    inside = patch >= 0
+    pixels[inside] = kinds.of_patch[patch[inside]]
+    return pixels.reshape(size, size)
+
+
+def draw_tile(
+    layer: LayerIndex,
+    kinds: PatchKinds,
+    z: int,
+    x: int,
+    y: int,
+    district: str | None = None,
+    size: int = TILE_PX,
+) -> np.ndarray:
+    """The kinds of the pixels of tile z/x/y as ``sample_tile`` gives them, with only the
+    patches of ``district`` when given; by a scan-line fill of the tile's patches when they
+    are at most ``SCAN_MAX``."""
+    hits = layer.query(tile_lonlat_bbox(z, x, y))
+    if district is not None:
+        hits = hits[kinds.districts[kinds.of_patch[hits]] == district]
+    if len(hits) <= SCAN_MAX:
+        to_mercator = xy_transform(layer.crs, 3857)
+        return fill_polygons(layer.geometries(hits), kinds.of_patch[hits], tile_bounds(z, x, y),
+                             size, to_mercator)  # fmt: skip
+    pixels = sample_tile(layer, kinds, z, x, y, size)
+    if district is not None:
+        pixels[kinds.districts[pixels] != district] = 0
+    return pixels
+
+
+def _hex(colour: str, alpha: int = 255) -> RGBA:
+    text = colour.lstrip("#")
+    return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16), alpha
+
+
+@functools.cache
+def class_colour(code: str, theme: str | None) -> RGBA:
+    """A land class's overview colour: the theme's colour when the class is in ``theme``
+    (transparent when not), or its group's colour without a theme."""
+    table, style = default_class_table(), default_style()
+    try:
+        if theme is None:
+            return _hex(style.group_colours.get(table.group(code), "#888888"))
+        return (
+            _hex(style.theme_maps.get(theme, "#888888"))
+            if table.in_theme(code, theme)
+            else TRANSPARENT
+        )
+    except KeyError:  # a code the table does not know (cannot pass validation): not drawn
+        return TRANSPARENT
+
+
+def check_theme(theme: str | None) -> None:
+    """InvalidParameterError unless ``theme`` is None or a theme of the land-class table."""
+    themes = default_class_table().themes
+    if theme is not None and theme not in themes:
+        known = "、".join(sorted(themes))
+        raise InvalidParameterError(
+            f"未知专题“{theme}”。可用专题：{known}；不给 theme 则按地类分组着色。"
+        )
+
+
+def colour_tile(pixels: np.ndarray, kinds: PatchKinds, theme: str | None = None) -> bytes:
+    """The PNG of drawn ``pixels`` (kinds) coloured for ``theme`` (see ``class_colour``)."""
+    lookup = [TRANSPARENT] + [class_colour(str(c), theme) for c in kinds.codes[1:]]
+    palette = list(dict.fromkeys([TRANSPARENT, *lookup]))
+    where = {colour: i for i, colour in enumerate(palette)}
+    index = np.array([where[c] for c in lookup], dtype=np.uint8)
+    return encode_png(index[pixels], palette)
+
+
+class OverviewTiles:
+    """Overview tiles of land-use layers, their sampling cached (LRU of ``max_tiles``).
+
+    Entries hold their layer weakly: a package the store forgets is not kept alive here, and
+    a layer loaded again (same id, new object) is sampled again."""
+
+    def __init__(self, max_tiles: int = CACHE_TILES, max_layers: int = 16) -> None:
+        self.max_tiles, self.max_layers = max_tiles, max_layers
+        self._lock = threading.Lock()
+        self._kinds: OrderedDict[str, tuple[weakref.ref[LayerIndex], PatchKinds]] = OrderedDict()
+        self._tiles: OrderedDict[
+            tuple[str, int, int, int, str | None], tuple[weakref.ref[LayerIndex], np.ndarray]
+        ] = OrderedDict()
+        self.drawn = 0  # tiles drawn (cache misses), for tests and benchmarks
+
+    def _get(self, cache: OrderedDict, key: Any, layer: LayerIndex) -> Any:
+        with self._lock:
+            entry = cache.get(key)
+            if entry is None or entry[0]() is not layer:
+                return None
+            cache.move_to_end(key)
+            return entry[1]
+
+    def _put(self, cache: OrderedDict, key: Any, layer: LayerIndex, value: Any, size: int) -> None:
+        with self._lock:
+            cache[key] = (weakref.ref(layer), value)
+            cache.move_to_end(key)
+            while len(cache) > size:
+                cache.popitem(last=False)
+
+    def kinds(self, layer: LayerIndex) -> PatchKinds:
+        """The layer's ``PatchKinds`` (once per layer object)."""
+        kinds = self._get(self._kinds, layer.id, layer)
+        if kinds is None:
+            kinds = patch_kinds(layer)
+            self._put(self._kinds, layer.id, layer, kinds, self.max_layers)
+        return kinds
+
+    def pixels(
+        self, layer: LayerIndex, z: int, x: int, y: int, district: str | None = None
+    ) -> np.ndarray:
+        """The drawn kinds of tile z/x/y of ``layer`` (``draw_tile``; cached)."""
+        key = (layer.id, z, x, y, district)
+        pixels = self._get(self._tiles, key, layer)
+        if pixels is None:
+            pixels = draw_tile(layer, self.kinds(layer), z, x, y, district)
+            self._put(self._tiles, key, layer, pixels, self.max_tiles)
+            with self._lock:
+                self.drawn += 1
+        return pixels
+
+    def png(
+        self,
+        layer: LayerIndex,
+        z: int,
+        x: int,
+        y: int,
+        *,
+        theme: str | None = None,
+        district: str | None = None,
+    ) -> bytes:
+        """The overview tile z/x/y of a land-use ``layer`` as PNG (see the module's notes)."""
+        check_theme(theme)
+        return colour_tile(self.pixels(layer, z, x, y, district), self.kinds(layer), theme)
+
+
+OVERVIEW = OverviewTiles()

@@ -1,0 +1,119 @@
+"""One vintage's patches inside one district, taken from the vintage's patch table.
+
+Patches that lie wholly inside their district (the ``inside`` fact, measured once per
+package by ``gisaudit.layers.facts``) are taken as they are, still as WKB with their measured
+area and zone areas; only the patches crossing a district boundary are decoded and clipped
+(``gisaudit.change.overlay.clip_to_district``). The result is what clipping the whole
+vintage to the district gives, without touching the geometry of the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import shapely
+from pyproj import CRS
+
+from gisaudit.change.overlay import clip_to_district
+from gisaudit.layers.patches import BOX, PatchTable
+
+
+@dataclass(eq=False)
+class DistrictPatches:
+    """A vintage's patches in one district.
+
+    ``whole``: the rows (attributes and facts, see ``gisaudit.layers.patches``) of the patches
+    lying wholly inside, with their WKB in ``wkb``; ``clipped``: the boundary patches clipped
+    to the district (``bsm``, ``code``, ``kcxs``, ``geometry``).
+    """
+
+    whole: pd.DataFrame
+    wkb: pa.Array
+    clipped: gpd.GeoDataFrame
+    crs: CRS
+    _frame: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    _boxes: shapely.STRtree | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.whole) + len(self.clipped)
+
+    def __getstate__(self) -> dict:
+        # the compact form travels (e.g. back from a Dask worker): no lock, index or decoding
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_boxes", "_frame")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _lock=threading.Lock(), _boxes=None, _frame=None)
+
+    def whole_geometries(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Decoded geometries of the whole patches (``rows`` of ``whole``, or all)."""
+        if rows is None:
+            return shapely.from_wkb(self.wkb.to_numpy(zero_copy_only=False))
+        taken = self.wkb.take(pa.array(np.asarray(rows, dtype=np.int64)))
+        return shapely.from_wkb(taken.to_numpy(zero_copy_only=False))
+
+    def frame(self) -> gpd.GeoDataFrame:
+        """All the district's patches decoded: ``bsm``, ``code``, ``kcxs``, ``geometry``."""
+        with self._lock:
+            if self._frame is None:
+                whole = gpd.GeoDataFrame(
+                    self.whole[["bsm", "code", "kcxs"]].reset_index(drop=True),
+                    geometry=self.whole_geometries(),
+                    crs=self.crs,
+                )
+                self._frame = pd.concat([whole, self.clipped], ignore_index=True)
+            return self._frame
+
+    def landuse(self) -> gpd.GeoDataFrame:
+        """A copy of the decoded patches with ``code`` and ``geometry`` only (for maps)."""
+        return self.frame()[["code", "geometry"]].copy()
+
+    def codes_at(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For points in the district: (index of each point found, code of a patch holding it).
+
+        One patch per point (a point on a shared edge touches two: either will do).
+        """
+        with self._lock:
+            if self._boxes is None:
+                self._boxes = shapely.STRtree(shapely.box(*self.whole[BOX].to_numpy().T))
+        found_p, found_c = [], []
+        p, rows = self._boxes.query(points)  # boxes first, then the exact test on decoded rows
+        if len(p):
+            unique, inverse = np.unique(rows, return_inverse=True)
+            geoms = self.whole_geometries(unique)[inverse]
+            hit = shapely.intersects(geoms, points[p])
+            found_p.append(p[hit])
+            found_c.append(self.whole["code"].astype(str).to_numpy()[rows[hit]])
+        if len(self.clipped):
+            p, rows = self.clipped.sindex.query(points, predicate="intersects")
+            found_p.append(p)
+            found_c.append(self.clipped["code"].astype(str).to_numpy()[rows])
+        if not found_p:
+            return np.zeros(0, dtype=int), np.zeros(0, dtype=object)
+        first = pd.Series(np.concatenate(found_c)).groupby(np.concatenate(found_p)).first()
+        return first.index.to_numpy(), first.to_numpy()
+
+
+def district_patches(
+    patches: PatchTable, district_code: str, district: shapely.Geometry
+) -> DistrictPatches:
+    """The patches of one vintage in ``district`` (needs the facts of ``gisaudit.layers.facts``)."""
+    cols = patches.columns
+    inside = cols["inside"].to_numpy(dtype=bool)
+    whole = np.flatnonzero(inside & (cols["district_code"].astype(str) == district_code).to_numpy())
+    xmin, ymin, xmax, ymax = district.bounds
+    box = cols[BOX].to_numpy()
+    near = ~inside & (box[:, 0] <= xmax) & (box[:, 2] >= xmin)
+    near &= (box[:, 1] <= ymax) & (box[:, 3] >= ymin)
+    candidates = patches.frame(np.flatnonzero(near))
+    return DistrictPatches(
+        whole=cols.iloc[whole].reset_index(drop=True),
+        wkb=patches.wkb.take(pa.array(whole, type=pa.int64())),
+        clipped=clip_to_district(candidates, district),
+        crs=patches.crs,
+    )

@@ -1,0 +1,184 @@
+"""Per-patch facts measured once when a package is loaded, reused by every evaluation.
+
+For every patch of every vintage (columns added to its ``PatchTable``):
+
+- ``area_m2``: ellipsoidal area (m², ``gisaudit.geodesy``), the survey's 图斑面积;
+- ``inside``: the boundary of its own district (``district_code``) covers it, so the patch
+  needs no clipping when that district is evaluated;
+- ``zone_<kind>_m2``: its area inside each zone kind of the package (m², zones never
+  unioned, see ``gisaudit.layers.zone_areas``); approvals count when approved on or before
+  the vintage's date;
+- ``xmin``, ``ymin``, ``xmax``, ``ymax``: its bounding box (package CRS).
+
+A survey update leaves most patches as they were, so a patch whose WKB is byte-identical to
+one of the previous vintage (same district) takes that patch's facts instead of being
+measured again; approvals are measured afresh only when approvals were added in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gisaudit.geodesy import ellipsoidal_area_m2
+from gisaudit.layers.model import AuditPackage
+from gisaudit.layers.patches import BOX, PatchTable
+from gisaudit.layers.zone_areas import area_inside_m2, zone_parts
+from gisaudit.progress import ProgressFn, no_progress
+
+
+def zone_column(kind: str) -> str:
+    """The patch-table column holding the area inside zone ``kind`` (m²)."""
+    return f"zone_{kind}_m2"
+
+
+def measure_patches(package: AuditPackage, progress: ProgressFn = no_progress) -> AuditPackage:
+    """The package with the facts of every vintage's patches measured (see module doc)."""
+    vintages = []
+    previous: tuple[date, PatchTable] | None = None
+    total = len(package.landuse)
+    for n, vintage in enumerate(package.landuse, start=1):
+        progress(f"量算第 {n}/{total} 期图斑面积与所在分区", n - 1, total)
+        table = vintage.patches
+        if not table.has_facts:
+            table = table.with_columns(
+                patch_facts(table, package, vintage.vintage, previous=previous)
+            )
+            vintage = vintage.with_patches(table)
+        vintages.append(vintage)
+        previous = (vintage.vintage, table)
+    return replace(package, landuse=tuple(vintages))
+
+
+def measured(package: AuditPackage, vintage: date) -> PatchTable:
+    """The vintage's patch table with its facts (measured now when the package came without)."""
+    return package.landuse_at(vintage).measured(
+        lambda table: table.with_columns(patch_facts(table, package, vintage))
+    )
+
+
+def patch_facts(
+    table: PatchTable,
+    package: AuditPackage,
+    when: date,
+    previous: tuple[date, PatchTable] | None = None,
+) -> pd.DataFrame:
+    """The facts of ``table``'s patches (one row per patch, see module doc).
+
+    ``previous``: the (date, measured table) of the vintage before, whose identical patches
+    lend their facts.
+    """
+    n = len(table)
+    cols = table.columns
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out["area_m2"] = np.nan
+    out["inside"] = False
+    for c in BOX:
+        out[c] = np.nan
+    kinds = list(package.zones)
+    for kind in kinds:
+        out[zone_column(kind)] = np.nan
+
+    lent = np.zeros(n, dtype=bool)
+    if previous is not None and n:
+        before_date, before = previous
+        here_rows, there_rows = _same_patches(table, before)
+        lent[here_rows] = True
+        copy = ["area_m2", "inside", *BOX]
+        copy += [
+            zone_column(k) for k in kinds if not _approvals_changed(package, k, before_date, when)
+        ]
+        for c in copy:
+            if c in before.columns.columns:
+                values = out[c].to_numpy().copy()
+                values[here_rows] = before.columns[c].to_numpy()[there_rows]
+                out[c] = values
+
+    new = np.flatnonzero(~lent)
+    geoms = table.geometries(new)
+    area = ellipsoidal_area_m2(geoms, table.crs) if len(new) else np.zeros(0)
+    out.loc[new, "area_m2"] = area
+    out.loc[new, BOX] = shapely.bounds(geoms) if len(new) else np.zeros((0, 4))
+    inside = out["inside"].to_numpy(dtype=bool).copy()
+    inside[new] = _inside(geoms, cols["district_code"].to_numpy()[new], package)
+    out["inside"] = inside
+    for kind in kinds:
+        column = zone_column(kind)
+        todo = np.flatnonzero(out[column].isna().to_numpy())
+        out.loc[todo, column] = _zone_m2(table, todo, out, package.zones[kind], kind, when)
+    return out
+
+
+def _same_patches(table: PatchTable, before: PatchTable) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (here, there) of patches with the same WKB bytes and district in both tables."""
+    here = pd.Index(table.wkb.to_numpy(zero_copy_only=False))
+    there = pd.Series(before.wkb.to_numpy(zero_copy_only=False))
+    unique = there[~there.duplicated(keep=False)]
+    pos = pd.Index(unique.to_numpy()).get_indexer(here)
+    rows = np.flatnonzero(pos >= 0)
+    other = unique.index.to_numpy()[pos[rows]]
+    same_district = (
+        table.columns["district_code"].to_numpy()[rows]
+        == before.columns["district_code"].to_numpy()[other]
+    )
+    return rows[same_district], other[same_district]
+
+
+def _approvals_changed(package: AuditPackage, kind: str, before: date, when: date) -> bool:
+    """Whether zone ``kind`` differs between the two dates (only approvals are dated)."""
+    if kind != "approvals":
+        return False
+    frame = package.zones[kind]
+    if "approval_date" not in frame.columns or len(frame) == 0:
+        return False
+    dates = pd.to_datetime(frame["approval_date"], errors="coerce").dt.date
+    return bool(((dates > before) & (dates <= when)).fillna(False).any())
+
+
+def _inside(geoms: np.ndarray, codes: np.ndarray, package: AuditPackage) -> np.ndarray:
+    """Whether each patch's own district covers it and no other district's interior meets it
+    (district boundaries may overlap a little: such patches are clipped as boundary ones)."""
+    inside = np.zeros(len(geoms), dtype=bool)
+    districts = package.districts.geometry.to_numpy()
+    district_codes = package.districts["district_code"].astype(str).to_numpy()
+    for code, boundary in zip(district_codes, districts, strict=True):
+        mine = np.flatnonzero(codes == code)
+        if len(mine):
+            shapely.prepare(boundary)
+            inside[mine] = shapely.covers(boundary, geoms[mine])
+    rows = np.flatnonzero(inside)
+    if len(rows) and len(districts) > 1:
+        g, d = shapely.STRtree(districts).query(geoms[rows])
+        other = district_codes[d] != codes[rows[g]]
+        g, d = g[other], d[other]
+        overlap = shapely.relate_pattern(districts[d], geoms[rows[g]], "2********")
+        inside[rows[g[overlap]]] = False
+    return inside
+
+
+def _zone_m2(
+    table: PatchTable,
+    rows: np.ndarray,
+    facts: pd.DataFrame,
+    zone: gpd.GeoDataFrame,
+    kind: str,
+    when: date,
+) -> np.ndarray:
+    """Area (m²) inside zone ``kind`` of the patches ``rows`` (only those near it decoded)."""
+    out = np.zeros(len(rows))
+    parts = zone_parts(zone, None, kind, when)
+    if len(rows) == 0 or len(parts) == 0:
+        return out
+    boxes = shapely.box(*facts[BOX].to_numpy()[rows].T)
+    near = np.unique(shapely.STRtree(parts).query(boxes)[0])
+    if len(near) == 0:
+        return out
+    geoms = table.geometries(rows[near])
+    whole = facts["area_m2"].to_numpy()[rows[near]]
+    out[near] = area_inside_m2(geoms, whole, parts, table.crs)
+    return out

@@ -1,0 +1,92 @@
+"""One vintage's land-use patches as columns, geometry kept as WKB and decoded where needed.
+
+A survey vintage has about a million patches; as shapely objects that is over a gigabyte,
+and an evaluation touches the geometry of only the few percent that changed. A
+``PatchTable`` keeps the attributes in a DataFrame and every geometry as its WKB bytes in one
+Arrow array (no per-object overhead); ``geometries(rows)`` decodes just those rows.
+
+Columns: ``bsm``, ``code``, ``district_code``, ``kcxs`` (see ``LandUseVintage``) and, once
+measured (``gisaudit.layers.facts``), the per-patch facts: ``area_m2`` (ellipsoidal),
+``inside`` (its district's boundary covers it), ``zone_<kind>_m2`` (area inside each zone
+kind of the package) and the bounding box ``xmin``, ``ymin``, ``xmax``, ``ymax``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import shapely
+from pyproj import CRS
+
+ATTRIBUTES = ["bsm", "code", "district_code", "kcxs"]
+BOX = ["xmin", "ymin", "xmax", "ymax"]
+
+
+@dataclass(frozen=True, eq=False)
+class PatchTable:
+    """Patches of one vintage: ``columns`` (one row per patch) and ``wkb`` (same order)."""
+
+    columns: pd.DataFrame
+    wkb: pa.Array  # large_binary, ISO WKB as shapely writes it
+    crs: CRS
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    @classmethod
+    def from_frame(cls, frame: gpd.GeoDataFrame) -> PatchTable:
+        """The table of a decoded land-use frame (columns ``ATTRIBUTES`` + geometry)."""
+        wkb = pa.array(shapely.to_wkb(frame.geometry.to_numpy()), type=pa.large_binary())
+        n = len(frame)
+        defaults = {"bsm": "", "code": "", "district_code": "", "kcxs": 0.0}
+        # a frame without ``district_code`` (built by hand): its patches are clipped as
+        # boundary ones (``inside`` is false), i.e. placed by location
+        columns = pd.DataFrame(
+            {
+                c: frame[c].to_numpy() if c in frame.columns else np.full(n, d, dtype=object)
+                for c, d in defaults.items()
+            }
+        )
+        for c in ("bsm", "code", "district_code"):  # blanks read as clipping reads them
+            columns[c] = columns[c].fillna("").astype(str)
+        columns["kcxs"] = columns["kcxs"].astype(float).fillna(0.0)
+        crs = CRS.from_user_input(frame.crs) if frame.crs is not None else CRS.from_epsg(4527)
+        return cls(columns, wkb, crs)
+
+    @property
+    def has_facts(self) -> bool:
+        """True once ``gisaudit.layers.facts`` has measured the patches."""
+        return "area_m2" in self.columns.columns and "inside" in self.columns.columns
+
+    def wkb_of(self, rows: np.ndarray) -> np.ndarray:
+        """The WKB bytes of ``rows`` as an object array (comparable, hashable)."""
+        return self.wkb.take(pa.array(np.asarray(rows, dtype=np.int64))).to_numpy(
+            zero_copy_only=False
+        )
+
+    def geometries(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Shapely geometries of ``rows`` (all when None), decoded from WKB."""
+        if rows is None:
+            return shapely.from_wkb(self.wkb.to_numpy(zero_copy_only=False))
+        return shapely.from_wkb(self.wkb_of(rows))
+
+    def frame(self, rows: np.ndarray | None = None) -> gpd.GeoDataFrame:
+        """A GeoDataFrame of the attributes and decoded geometry (of ``rows``, or all)."""
+        attrs = self.columns[ATTRIBUTES]
+        if rows is not None:
+            attrs = attrs.iloc[np.asarray(rows, dtype=np.int64)]
+        return gpd.GeoDataFrame(
+            attrs.reset_index(drop=True), geometry=self.geometries(rows), crs=self.crs
+        )
+
+    def with_columns(self, extra: pd.DataFrame) -> PatchTable:
+        """The same patches with ``extra`` columns (one row per patch) added or replaced."""
+        columns = self.columns.drop(columns=[c for c in extra.columns if c in self.columns])
+        joined = pd.concat(
+            [columns.reset_index(drop=True), extra.reset_index(drop=True)], axis=1
+        )
+        return PatchTable(joined, self.wkb, self.crs)

@@ -53,8 +53,10 @@ def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _cubic(c: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """c · [1, u, v, u², uv, v², u³, u²v, uv², v³], Horner-style."""
-    return c[0] + u * (c[1] + u * (c[3] + u * c[6] + v * c[7]) + v * (c[4] + v * c[8])) + v * (
-        c[2] + v * (c[5] + v * c[9])
+    return (
+        c[0]
+        + u * (c[1] + u * (c[3] + u * c[6] + v * c[7]) + v * (c[4] + v * c[8]))
+        + v * (c[2] + v * (c[5] + v * c[9]))
     )
 
 

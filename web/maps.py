@@ -12,6 +12,7 @@ from typing import Any
 
 import folium
 from branca.element import MacroElement
+from folium.map import FitBounds
 from folium.template import Template
 from folium.utilities import JsCode
 
@@ -108,9 +109,13 @@ def _layer(
 
 
 def _fit(m: folium.Map, bounds: BBox | None) -> None:
+    """Open the map on ``bounds``, at once: an animated fit from the initial zoom would have
+    the tile layers added meanwhile fetch the tiles of that zoom first, then the fitted one's."""
     if bounds is not None and len(bounds) == 4:
         west, south, east, north = (float(v) for v in bounds)
-        m.fit_bounds([[south, west], [north, east]])
+        fit = FitBounds([[south, west], [north, east]])
+        fit.options["animate"] = False
+        m.add_child(fit)
 
 
 def overview_map(districts: Mapping[str, Any], *, basemap: Basemap | None = None) -> LocalMap:

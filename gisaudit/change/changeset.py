@@ -167,11 +167,11 @@ def build_changeset(
         if "area_m2" in row.columns
         else float(ellipsoidal_area_m2([district], crs)[0])
     )
-    def patches(vintage: date) -> DistrictPatches:
-        key = ("patches", district_code, vintage)
+    def patches(vintage: date, clip: bool = True) -> DistrictPatches:
+        key = ("patches", district_code, vintage, clip)
         if key not in reuse:
             reuse[key] = district_patches(
-                measured(package, vintage), district_code, district
+                measured(package, vintage), district_code, district, clip=clip
             )
         return reuse[key]
 
@@ -184,7 +184,8 @@ def build_changeset(
                 "无法评价。请检查该期数据是否覆盖本区。"
             )
     pieces = overlay_district_patches(start_patches, end_patches, crs, list(package.zones))
-    middle = [(v, patches(v)) for v in selection.intermediate]
+    # dating looks up points inside the district: boundary patches need no clipping
+    middle = [(v, patches(v, clip=False)) for v in selection.intermediate]
     pieces["change_vintage"] = date_changes(pieces, selection.end, middle, table)
     zones = {}
     for kind, frame in package.zones.items():

@@ -100,9 +100,13 @@ class DistrictPatches:
 
 
 def district_patches(
-    patches: PatchTable, district_code: str, district: shapely.Geometry
+    patches: PatchTable, district_code: str, district: shapely.Geometry, clip: bool = True
 ) -> DistrictPatches:
-    """The patches of one vintage in ``district`` (needs the facts of ``gisaudit.layers.facts``)."""
+    """The patches of one vintage in ``district`` (needs the facts of ``gisaudit.layers.facts``).
+
+    ``clip=False`` leaves the boundary patches meeting the district whole: enough to look up
+    points inside the district (dating), and much cheaper.
+    """
     cols = patches.columns
     inside = cols["inside"].to_numpy(dtype=bool)
     whole = np.flatnonzero(inside & (cols["district_code"].astype(str) == district_code).to_numpy())
@@ -114,6 +118,6 @@ def district_patches(
     return DistrictPatches(
         whole=cols.iloc[whole].reset_index(drop=True),
         wkb=patches.wkb.take(pa.array(whole, type=pa.int64())),
-        clipped=clip_to_district(candidates, district),
+        clipped=clip_to_district(candidates, district, clip=clip),
         crs=patches.crs,
     )

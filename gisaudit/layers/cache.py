@@ -3,10 +3,11 @@
 Validating a survey-size package (reading every layer, repairing geometries, checking that
 each vintage tiles the districts without overlaps or gaps) takes minutes; the evaluation
 itself much less. After a package validates, its loaded layers are written here as
-Parquet files (geometry as WKB: every coordinate bit kept) with a small JSON index; land-use
-vintages as their patch tables (``gisaudit.layers.patches``) with the measured facts, read
-back without decoding the geometry. The next ``load_package`` of the same files reads them
-back instead of validating again.
+GeoParquet files (geometry as WKB: every coordinate bit kept) with a small JSON index;
+land-use vintages as their patch tables (``gisaudit.layers.patches``) with the measured
+facts, in Arrow IPC files that are memory-mapped on reading: the WKB is neither copied nor
+decoded until the engine asks for a district's patches. The next ``load_package`` of the
+same files reads them back instead of validating again.
 
 The key covers everything the loaded package depends on: every file under the package folder
 (path, size, modification time), gisaudit's version and its rule tables. Change any file and
@@ -29,7 +30,6 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pyproj import CRS
 
 from gisaudit import __version__
@@ -37,7 +37,7 @@ from gisaudit.concurrency import map_in_threads
 from gisaudit.layers.model import AuditPackage, CoastlineVintage, LandUseVintage, RasterRef
 from gisaudit.layers.patches import PatchTable
 
-CACHE_VERSION = "4"  # bump when the shape of a loaded package changes
+CACHE_VERSION = "5"  # bump when the shape of a loaded package changes
 KEEP = 3
 RULES = Path(__file__).resolve().parent.parent / "rules"
 INDEX = "package.json"
@@ -123,7 +123,7 @@ def _write(folder: Path, package: AuditPackage) -> None:
         "districts": geo("districts.parquet", package.districts),
         "landuse": [
             {"vintage": v.vintage.isoformat(), "source": v.source,
-             "file": _write_patches(folder / f"landuse-{n}.parquet", v.patches)}
+             "file": _write_patches(folder / f"landuse-{n}.arrow", v.patches)}
             for n, v in enumerate(package.landuse)
         ],
         "zones": {kind: geo(f"zone-{kind}.parquet", f) for kind, f in package.zones.items()},
@@ -173,15 +173,19 @@ def _read(folder: Path, index: dict[str, Any], root: Path) -> AuditPackage:
 
 
 def _write_patches(path: Path, patches: PatchTable) -> str:
-    """A vintage's patch table as Parquet: its columns plus the WKB (kept undecoded)."""
+    """A vintage's patch table as an Arrow IPC file: its columns plus the WKB (undecoded)."""
     table = pa.Table.from_pandas(patches.columns, preserve_index=False)
-    pq.write_table(table.append_column("wkb", patches.wkb), path)
+    table = table.append_column("wkb", patches.wkb)
+    with pa.ipc.new_file(str(path), table.schema) as writer:
+        writer.write_table(table, max_chunksize=max(len(table), 1))  # one batch: one buffer
     return path.name
 
 
 def _read_patches(path: Path, crs: CRS) -> PatchTable:
-    table = pq.read_table(path)
-    wkb = table.column("wkb").combine_chunks()
+    """Read back without copying the WKB: it stays memory-mapped from the file."""
+    table = pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+    wkb = table.column("wkb")
+    wkb = wkb.chunk(0) if wkb.num_chunks == 1 else wkb.combine_chunks()
     columns = table.drop_columns(["wkb"]).to_pandas()
     return PatchTable(columns, wkb, crs)
 

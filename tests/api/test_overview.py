@@ -1,4 +1,4 @@
-"""The land-use overview tiles: pixels sampled from the real patches, coloured, cached."""
+"""The land-use overview tiles: pixels drawn from the real patches, coloured, cached."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import rasterio.transform
 import shapely
 from PIL import Image
 
+import api.overview
 from api.errors import InvalidParameterError
 from api.layers import LayerIndex, package_layers
-from api.overview import OverviewTiles, patch_kinds, sample_tile
+from api.overview import OverviewTiles, draw_tile, patch_kinds, sample_tile
 from api.png import encode_png
+from api.rasterise import fitted_transform
 from api.tiles import tile_bounds
 from gisaudit.layers.classes import default_class_table
 from gisaudit.layers.package import load_package
@@ -52,9 +54,8 @@ def pixel_codes(layer: LayerIndex) -> tuple[np.ndarray, np.ndarray]:
     return kinds.codes[pixels], kinds.districts[pixels]
 
 
-def test_each_pixel_is_the_patch_under_its_centre_as_rasterio_draws_it(layer):
+def test_each_pixel_is_the_patch_under_its_centre_as_rasterio_draws_it(layer, monkeypatch):
     kinds = patch_kinds(layer)
-    pixels = sample_tile(layer, kinds, *TILE)
     merc = layer.mercator(np.arange(len(layer)))
     transform = rasterio.transform.from_bounds(*tile_bounds(*TILE), 256, 256)
     reference = rasterio.features.rasterize(
@@ -64,12 +65,53 @@ def test_each_pixel_is_the_patch_under_its_centre_as_rasterio_draws_it(layer):
         fill=0,
         dtype="int32",
     )
-    assert (pixels > 0).sum() > 5_000  # the tile does cover the districts
-    assert (pixels == 0).sum() > 1_000  # and some land beyond them
-    assert (pixels == reference).mean() > 0.999  # differences only where an edge meets a centre
+    assert (reference > 0).sum() > 5_000  # the tile does cover the districts
+    assert (reference == 0).sum() > 1_000  # and some land beyond them
+    sampled = sample_tile(layer, kinds, *TILE)  # pixel by pixel in the spatial index
+    monkeypatch.setattr(api.overview, "SCAN_MAX", 10**9)
+    filled = draw_tile(layer, kinds, *TILE)  # scan-line fill
+    monkeypatch.setattr(api.overview, "SCAN_MAX", 0)
+    assert np.array_equal(draw_tile(layer, kinds, *TILE), sampled)
+    for pixels in (sampled, filled):  # differences only where an edge meets a pixel centre
+        assert (pixels == reference).mean() > 0.999
+    assert (sampled == filled).mean() > 0.999
     # every kind is a (code, district) pair of the layer
     pairs = set(zip(layer.frame["dlbm"], layer.frame["district_code"], strict=True))
     assert set(zip(kinds.codes[1:], kinds.districts[1:], strict=True)) == pairs
+
+
+def test_the_scan_line_fill_keeps_holes_and_parts_and_shares_edges():
+    """Hand-made shapes on a 10 × 10 grid of unit pixels (bounds 0..10, y up)."""
+    from api.rasterise import fill_polygons
+
+    holed = shapely.box(0, 0, 6, 6).difference(shapely.box(2, 2, 4, 4))
+    parts = shapely.MultiPolygon([shapely.box(6, 0, 10, 3), shapely.box(8, 8, 10, 10)])
+    neighbour = shapely.box(6, 3, 10, 6)  # shares an edge with both
+    tiny = shapely.box(0.6, 9.6, 0.9, 9.9)  # holds no pixel centre
+    got = fill_polygons(np.array([holed, parts, neighbour, tiny]), np.array([1, 2, 3, 4]),
+                        (0.0, 0.0, 10.0, 10.0), 10)  # fmt: skip
+    expected = np.zeros((10, 10), dtype=int)  # rows from the north
+    expected[4:10, 0:6] = 1
+    expected[6:8, 2:4] = 0  # the hole
+    expected[7:10, 6:10] = 2
+    expected[0:2, 8:10] = 2
+    expected[4:7, 6:10] = 3
+    assert got.tolist() == expected.tolist()
+
+
+def test_the_fitted_transform_is_proj_within_a_thousandth_of_a_pixel():
+    from pyproj import Transformer
+
+    exact = Transformer.from_crs(4527, 3857, always_xy=True).transform
+    bounds = (39_500_000.0, 4_300_000.0, 39_520_000.0, 4_320_000.0)  # 20 km (a z11 tile)
+    fast = fitted_transform(exact, bounds, 1e-3)  # a millimetre: 1/30,000 of a z11 pixel
+    assert fast is not exact
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(bounds[0], bounds[2], 5000), rng.uniform(bounds[1], bounds[3], 5000)
+    (ex, ey), (fx, fy) = exact(x, y), fast(x, y)
+    assert max(np.abs(ex - fx).max(), np.abs(ey - fy).max()) < 1e-3  # metres
+    wide = (39_300_000.0, 4_200_000.0, 39_600_000.0, 4_500_000.0)  # 300 km: a cubic is off
+    assert fitted_transform(exact, wide, 1e-3) is exact  # by metres: PROJ itself
 
 
 def test_a_theme_is_drawn_in_its_colour_on_its_classes_only(layer):
@@ -104,22 +146,24 @@ def test_one_district_and_every_class_by_its_group(layer):
     assert (grouped[codes == ""][:, 3] == 0).all()
 
 
-def test_the_sampling_is_cached_per_tile_and_layer(layer):
-    tiles = OverviewTiles(max_tiles=2)
+def test_drawn_tiles_are_cached_per_tile_district_and_layer(layer):
+    tiles = OverviewTiles(max_tiles=3)
     first = tiles.png(layer, *TILE, theme="farmland")
-    tiles.png(layer, *TILE, theme="water", district="120111")
+    tiles.png(layer, *TILE, theme="water")
     tiles.png(layer, *TILE)
-    assert tiles.sampled == 1  # the other themes and districts only recolour
+    assert tiles.drawn == 1  # the other themes only recolour
     assert tiles.png(layer, *TILE, theme="farmland") == first
+    tiles.png(layer, *TILE, theme="water", district="120111")
+    assert tiles.drawn == 2  # one district's tile is drawn on its own
     z, x, y = TILE
     tiles.png(layer, z, x + 1, y)
-    tiles.png(layer, z, x, y + 1)  # the LRU holds two tiles: TILE is forgotten
-    assert tiles.sampled == 3
+    tiles.png(layer, z, x, y + 1)  # the LRU holds three tiles: TILE is forgotten
+    assert tiles.drawn == 4
     assert tiles.png(layer, *TILE, theme="farmland") == first
-    assert tiles.sampled == 4
+    assert tiles.drawn == 5
     reloaded = LayerIndex(id=layer.id, title="", description="", frame=layer.frame)
-    tiles.png(reloaded, *TILE)  # the same id loaded again: sampled again
-    assert tiles.sampled == 5
+    tiles.png(reloaded, *TILE)  # the same id loaded again: drawn again
+    assert tiles.drawn == 6
 
 
 def test_an_unknown_theme_is_refused_in_chinese(layer):

@@ -73,7 +73,7 @@ def test_a_damaged_cache_entry_is_ignored(tmp_path, cache_dir) -> None:
     root = make_package(tmp_path / "pkg")
     load_package(root)
     entry = next(cache_dir.iterdir())
-    (entry / "landuse-0.parquet").write_bytes(b"not parquet")
+    (entry / "landuse-0.arrow").write_bytes(b"not an arrow file")
     assert cache.load_cached(root) is None
     assert len(load_package(root).landuse) >= 1  # validated afresh
 

@@ -280,7 +280,7 @@ def test_land_use_patches_are_vector_tiles_from_zoom_13(page, site):
     target = patches["start"].to_crs(4326)
     biggest = target.geometry.area.idxmax()
     centre = target.geometry[biggest].representative_point()
-    page.evaluate("c => gisaudit.layers.theme_farmland.start.map.setView(c, 13)",
+    page.evaluate("c => gisaudit.layers.theme_farmland.start.map.setView(c, 13, {animate: false})",
                   [centre.y, centre.x])  # fmt: skip
     wait_for_layers(page)
     assert page.evaluate("gisaudit.layers.theme_farmland.end.map.getZoom()") == 13  # in sync

@@ -12,6 +12,8 @@ through the API, then measures with httpx:
 - the scorecard of a tenure (``GET /api/evaluations/{id}/tenures/{tenure}/scorecard``),
 - a page of 1000 leads (``GET /api/leads?limit=1000``; fewer if the evaluation found fewer),
 - a land-use vector tile at zoom 12, 13, 14, 15 and 16 (tiles around the leads),
+- the land-use overview (PNG) at zoom 10 and 11 (the tiles around the leads, each once when
+  drawn, then again from the server's cache),
 - ``--pages`` tenure pages in headless Chromium (Debian's ``/usr/bin/chromium`` or
   ``GISAUDIT_CHROMIUM``, via Playwright), timed until every map layer has loaded,
 - ``--clients`` concurrent clients for ``--duration`` seconds on a mix of those plus the
@@ -144,18 +146,20 @@ def populate(client: httpx.Client, package: Path) -> dict[str, Any]:
     print(f"evaluated in {time.perf_counter() - t0:.0f} s")
     tenures = [t["tenure_id"] for t in client.get(location).json()["tenures"]]
     leads = client.get("/api/leads.geojson", params={"limit": 1000}).json()["features"]
-    points = []
+    points, districts = [], []
     for f in leads:
         ring = f["geometry"]["coordinates"]
         while isinstance(ring[0][0], list):
             ring = ring[0]
         points.append((sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)))
+        districts.append(str(f["properties"]["district_code"]))
     total = client.get("/api/leads", params={"limit": 0}).json()["total"]
     return {
         "evaluation": job["id"],
         "tenures": tenures,
         "layer": f"landuse-{pid}-{vintages[-1]}",
         "points": points,
+        "districts": districts,
         "leads": total,
     }
 
@@ -196,6 +200,30 @@ def sequential(client: httpx.Client, info: dict[str, Any], samples: int) -> list
                 f"land-use tile z{z}", times, f"median {sorted(sizes)[len(sizes) // 2] // 1024} KiB"
             )
         )
+    rows += overview_tiles(client, info)
+    return rows
+
+
+def overview_tiles(client: httpx.Client, info: dict[str, Any]) -> list[str]:
+    """The land-use overview (PNG, one theme, one district, as the tenure page asks for it) at
+    zoom 10 and 11: every distinct tile around the leads once, so each is drawn afresh (the
+    server keeps drawn tiles), then the same tiles again (recoloured from that cache)."""
+    rows = []
+    for z in (10, 11):
+        urls = sorted({
+            f"/tiles/{info['layer']}/{z}/{x}/{y}.png?theme=farmland&district_code={d}"
+            for (x, y), d in ((tile_of(*pt, z), d)
+                              for pt, d in zip(info["points"], info["districts"], strict=True))
+        })  # fmt: skip
+        for label, note in (("first", "drawn"), ("again", "from the server's cache")):
+            times, sizes = [], []
+            for url in urls:
+                t, r = timed(client, url)
+                times.append(t)
+                sizes.append(len(r.content))
+            median = sorted(sizes)[len(sizes) // 2] / 1024
+            note_ = f"{len(urls)} tiles, {note}, median {median:.1f} KiB"
+            rows.append(row(f"land-use overview PNG z{z} ({label})", times, note_))
     return rows
 
 

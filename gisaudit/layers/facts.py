@@ -17,6 +17,7 @@ measured again; approvals are measured afresh only when approvals were added in 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import date
 
@@ -161,6 +162,26 @@ def _inside(geoms: np.ndarray, codes: np.ndarray, package: AuditPackage) -> np.n
     return inside
 
 
+_PARTS: dict[tuple[int, str, date | None], tuple[gpd.GeoDataFrame, np.ndarray]] = {}
+_PARTS_LOCK = threading.Lock()
+
+
+def _zone_polygons(zone: gpd.GeoDataFrame, kind: str, when: date) -> np.ndarray:
+    """``zone_parts`` of the whole zone layer, kept while the layer lives (one per vintage
+    date for approvals): exploding and checking a large zone layer costs seconds."""
+    key = (id(zone), kind, when if kind == "approvals" else None)
+    with _PARTS_LOCK:
+        cached = _PARTS.get(key)
+        if cached is not None and cached[0] is zone:
+            return cached[1]
+    parts = zone_parts(zone, None, kind, when)
+    with _PARTS_LOCK:
+        if len(_PARTS) > 32:
+            _PARTS.clear()
+        _PARTS[key] = (zone, parts)
+    return parts
+
+
 def _zone_m2(
     table: PatchTable,
     rows: np.ndarray,
@@ -171,8 +192,10 @@ def _zone_m2(
 ) -> np.ndarray:
     """Area (m²) inside zone ``kind`` of the patches ``rows`` (only those near it decoded)."""
     out = np.zeros(len(rows))
-    parts = zone_parts(zone, None, kind, when)
-    if len(rows) == 0 or len(parts) == 0:
+    if len(rows) == 0:
+        return out
+    parts = _zone_polygons(zone, kind, when)
+    if len(parts) == 0:
         return out
     boxes = shapely.box(*facts[BOX].to_numpy()[rows].T)
     near = np.unique(shapely.STRtree(parts).query(boxes)[0])

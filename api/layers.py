@@ -22,11 +22,15 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely import STRtree
 
+from api.fastproj import MIN_VERTICES, fitted_transform
 from gisaudit.layers.classes import default_class_table
 from gisaudit.layers.model import AuditPackage
 from gisaudit.layers.zones import ZONE_NAMES
 
 LONLAT = CRS.from_epsg(4326)
+# Web Mercator (tiles, snapped to a grid of 2 cm or more afterwards) may come from a fitted
+# cubic within a millimetre of PROJ; lon/lat (GeoJSON) always comes from PROJ itself.
+FIT_TOLERANCE = {3857: 1e-3}
 
 
 @dataclass
@@ -122,7 +126,8 @@ class LayerIndex:
         geoms = self._geoms[np.asarray(positions, dtype=int)]
         if len(geoms) == 0 or self.crs.equals(CRS.from_epsg(epsg)):
             return geoms
-        return _reproject(geoms, _transformer(self.crs.to_wkt(), epsg))
+        fit = FIT_TOLERANCE.get(epsg)
+        return _reproject(geoms, _transformer(self.crs.to_wkt(), epsg), fit)
 
 
 @functools.lru_cache(maxsize=64)
@@ -135,9 +140,17 @@ def xy_transform(source: CRS, epsg: int) -> Callable[[Any, Any], tuple[Any, Any]
     return _transformer(source.to_wkt(), epsg).transform
 
 
-def _reproject(geoms: np.ndarray, transformer: Transformer) -> np.ndarray:
+def _reproject(geoms: np.ndarray, transformer: Transformer, fit: float | None = None) -> np.ndarray:
+    """``geoms`` through ``transformer``; with ``fit`` (a tolerance in the target's units),
+    through a cubic fitted to it over their extent where that is within ``fit``
+    (``api.fastproj``)."""
+
     def project(xy: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        transform = transformer.transform
+        if fit is not None and len(xy) >= MIN_VERTICES:
+            extent = (*xy[:, :2].min(axis=0), *xy[:, :2].max(axis=0))
+            transform = fitted_transform(transform, extent, fit)
+        x, y = transform(xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 
     return shapely.transform(geoms, project)
@@ -152,6 +165,13 @@ def _json_values(column: pd.Series) -> list[Any]:
     """A column as JSON-ready Python values: NaN → None, dates → ISO text, numpy → Python."""
     values = column.tolist()
     if pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+        return values
+    if pd.api.types.is_float_dtype(column.dtype):
+        missing = column.isna().to_numpy()
+        if not missing.any():
+            return values
+        return [None if m else v for v, m in zip(values, missing, strict=True)]
+    if all(type(v) is str for v in values):  # text columns: nothing to convert
         return values
     return [_json_value(v) for v in values]
 

@@ -10,20 +10,16 @@ edge is always cut from its upper end, so the two polygons sharing it cut it at 
 float, and a centre on a shared edge goes to exactly one of them. Its cost is in the vertices
 and in the pixels the polygons cover.
 
-The vertices go to the grid's CRS through a cubic polynomial fitted to the exact transformation
-over their extent (``fitted_transform``), 5–10× cheaper than PROJ a vertex; it is used only
-where it agrees with PROJ within a thousandth of a pixel (a Gauss-Kruger → Web Mercator fit is
-within 1 cm over 80 km), otherwise PROJ is.
+The vertices go to the grid's CRS through ``api.fastproj.fitted_transform`` (a cubic fitted
+to PROJ over their extent, used where it agrees with PROJ within a thousandth of a pixel).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import shapely
 
-Transform = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+from api.fastproj import Transform, fitted_transform
 
 
 def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,50 +45,6 @@ def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return np.empty((0, 2)), np.empty(0, np.int64), np.empty(0, np.int64)
     vertex_ring = np.repeat(np.arange(len(offsets[0]) - 1), np.diff(offsets[0]))
     return xy[:, :2], vertex_ring, ring_feature
-
-
-def _cubic(c: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """c · [1, u, v, u², uv, v², u³, u²v, uv², v³], Horner-style."""
-    return (
-        c[0]
-        + u * (c[1] + u * (c[3] + u * c[6] + v * c[7]) + v * (c[4] + v * c[8]))
-        + v * (c[2] + v * (c[5] + v * c[9]))
-    )
-
-
-def fitted_transform(
-    transform: Transform, bounds: tuple[float, float, float, float], tolerance: float
-) -> Transform:
-    """A cubic polynomial fitted to ``transform`` over ``bounds`` (minx, miny, maxx, maxy of
-    the source) when it agrees with ``transform`` within ``tolerance`` (target units) between
-    the fitting points; else ``transform`` itself."""
-    x0, y0, x1, y1 = bounds
-    cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0, 1e-9) / 2
-
-    def grid(n: int, inset: float) -> tuple[np.ndarray, np.ndarray]:
-        gx, gy = np.meshgrid(np.linspace(x0, x1, n + 1)[:-1] + (x1 - x0) / n * inset,
-                             np.linspace(y0, y1, n + 1)[:-1] + (y1 - y0) / n * inset)  # fmt: skip
-        return gx.ravel(), gy.ravel()
-
-    gx, gy = grid(9, 0.0)
-    gx, gy = np.append(gx, x1), np.append(gy, y1)
-    u, v = (gx - cx) / half, (gy - cy) / half
-    design = np.stack([u**0, u, v, u * u, u * v, v * v, u**3, u * u * v, u * v * v, v**3], axis=1)
-    tx, ty = (np.asarray(a, dtype=float) for a in transform(gx, gy))
-    if not (np.isfinite(tx).all() and np.isfinite(ty).all()):
-        return transform
-    kx = np.linalg.lstsq(design, tx, rcond=None)[0]
-    ky = np.linalg.lstsq(design, ty, rcond=None)[0]
-
-    def cubic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        u, v = (np.asarray(x) - cx) / half, (np.asarray(y) - cy) / half
-        return _cubic(kx, u, v), _cubic(ky, u, v)
-
-    hx, hy = grid(8, 0.5)  # between the fitting points
-    ex, ey = transform(hx, hy)
-    fx, fy = cubic(hx, hy)
-    error = max(np.abs(np.asarray(ex) - fx).max(), np.abs(np.asarray(ey) - fy).max())
-    return cubic if error <= tolerance else transform
 
 
 def _runs(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -50,6 +50,7 @@ class ChangeSet:
     zones: dict[str, np.ndarray]
     table: LandClassTable = field(default_factory=default_class_table)
     _zone_area: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _kept: dict[tuple, object] = field(default_factory=dict, repr=False)
 
     @functools.cached_property
     def split(self) -> pd.DataFrame:
@@ -106,15 +107,32 @@ class ChangeSet:
         self, selector: str, side: str, zone: str | None = None, inside: bool = True
     ) -> float:
         """Area of a theme at the start (``side="from"``) or end (``"to"``), m²."""
-        return tr.theme_area_m2(self.split, self.base_m2(zone, inside), selector, side, self.table)
+        return float(self._flows(zone, inside)[self._mask(side, selector)].sum())
 
     def transition_area_m2(
         self, from_selector: str, to_selector: str, zone: str | None = None, inside: bool = True
     ) -> float:
         """Area that is ``from_selector`` at the start and ``to_selector`` at the end, m²."""
-        return tr.transition_area_m2(
-            self.split, self.base_m2(zone, inside), from_selector, to_selector, self.table
-        )
+        mask = self._mask("from", from_selector) & self._mask("to", to_selector)
+        return float(self._flows(zone, inside)[mask].sum())
+
+    def _flows(self, zone: str | None, inside: bool) -> np.ndarray:
+        """Area (m²) of each ridge-split flow, whole or inside/outside ``zone`` (kept)."""
+        key = ("flows", zone, inside if zone is not None else True)
+        if key not in self._kept:
+            self._kept[key] = tr.flow_areas_m2(self.split, self.base_m2(zone, inside))
+        return self._kept[key]
+
+    def _mask(self, side: str, selector: str) -> np.ndarray:
+        """Which split flows match a theme selector on one side (kept; codes factorised once)."""
+        key = ("mask", side, selector)
+        if key not in self._kept:
+            codes = ("codes", side)
+            if codes not in self._kept:
+                self._kept[codes] = pd.factorize(self.split[f"{side}_code"], use_na_sentinel=False)
+            inverse, uniques = self._kept[codes]
+            self._kept[key] = tr.selector_mask(pd.Series(uniques), selector, self.table)[inverse]
+        return self._kept[key]
 
     def transition_matrix(self) -> pd.DataFrame:
         """Group transition matrix (``from_group``, ``to_group``, ``area_ha``), non-zero cells."""

@@ -37,7 +37,6 @@ class DistrictPatches:
     clipped: gpd.GeoDataFrame
     crs: CRS
     _frame: gpd.GeoDataFrame | None = field(default=None, repr=False)
-    _boxes: shapely.STRtree | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __len__(self) -> int:
@@ -45,10 +44,10 @@ class DistrictPatches:
 
     def __getstate__(self) -> dict:
         # the compact form travels (e.g. back from a Dask worker): no lock, index or decoding
-        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_boxes", "_frame")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_frame")}
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state, _lock=threading.Lock(), _boxes=None, _frame=None)
+        self.__dict__.update(state, _lock=threading.Lock(), _frame=None)
 
     def whole_geometries(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Decoded geometries of the whole patches (``rows`` of ``whole``, or all)."""
@@ -78,11 +77,9 @@ class DistrictPatches:
 
         One patch per point (a point on a shared edge touches two: either will do).
         """
-        with self._lock:
-            if self._boxes is None:
-                self._boxes = shapely.STRtree(shapely.box(*self.whole[BOX].to_numpy().T))
         found_p, found_c = [], []
-        p, rows = self._boxes.query(points)  # boxes first, then the exact test on decoded rows
+        # boxes first (from the measured bounding boxes), then the exact test on decoded rows
+        p, rows = boxes_holding(self.whole[BOX].to_numpy(), shapely.get_coordinates(points))
         if len(p):
             unique, inverse = np.unique(rows, return_inverse=True)
             geoms = self.whole_geometries(unique)[inverse]
@@ -97,6 +94,34 @@ class DistrictPatches:
             return np.zeros(0, dtype=int), np.zeros(0, dtype=object)
         first = pd.Series(np.concatenate(found_c)).groupby(np.concatenate(found_p)).first()
         return first.index.to_numpy(), first.to_numpy()
+
+
+def boxes_holding(boxes: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (point, box) where box ``[xmin, ymin, xmax, ymax]`` holds point ``xy``.
+
+    A hash grid in numpy: each box is listed in the grid cells it spans, each point in its
+    cell, and the pairs sharing a cell are checked — no geometry objects are built.
+    """
+    if len(boxes) == 0 or len(xy) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    extent = np.fmax(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    cell = max(float(np.median(extent)), 1.0)
+    lo = np.floor(boxes[:, :2] / cell).astype(np.int64)
+    hi = np.floor(boxes[:, 2:] / cell).astype(np.int64)
+    nx, ny = hi[:, 0] - lo[:, 0] + 1, hi[:, 1] - lo[:, 1] + 1
+    counts = nx * ny
+    rows = np.repeat(np.arange(len(boxes)), counts)
+    k = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    cx = lo[rows, 0] + k % nx[rows]
+    cy = lo[rows, 1] + k // nx[rows]
+    cells = pd.DataFrame({"key": cx * 2_000_003 + cy, "row": rows})
+    pc = np.floor(xy / cell).astype(np.int64)
+    asked = pd.DataFrame({"key": pc[:, 0] * 2_000_003 + pc[:, 1], "point": np.arange(len(xy))})
+    pairs = asked.merge(cells, on="key")
+    p, r = pairs["point"].to_numpy(), pairs["row"].to_numpy()
+    hold = (boxes[r, 0] <= xy[p, 0]) & (xy[p, 0] <= boxes[r, 2])
+    hold &= (boxes[r, 1] <= xy[p, 1]) & (xy[p, 1] <= boxes[r, 3])
+    return p[hold], r[hold]
 
 
 def district_patches(

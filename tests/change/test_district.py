@@ -148,7 +148,7 @@ def test_pickled_district_patches_still_decode(measured_package: AuditPackage) -
     before = found.frame()  # decoded and indexed before pickling: not shipped
     found.codes_at(shapely.points(np.array([(X0 + 50, Y0 + 50)])))
     back: DistrictPatches = pickle.loads(pickle.dumps(found))
-    assert back._frame is None and back._boxes is None
+    assert back._frame is None
     after = back.frame()
     assert after["bsm"].tolist() == before["bsm"].tolist()
     assert after["code"].tolist() == before["code"].tolist()
@@ -194,3 +194,24 @@ def test_blank_kcxs_and_bsm_of_a_hand_built_frame_read_as_clipping_reads_them() 
     assert not got["kcxs"].isna().any()
     assert sorted(got["kcxs"]) == sorted(expected["kcxs"])
     assert sorted(got["bsm"]) == sorted(expected["bsm"])
+
+
+def test_boxes_holding_matches_brute_force() -> None:
+    from gisaudit.change.district import boxes_holding
+
+    rng = np.random.default_rng(3)
+    lo = rng.uniform(0, 1000, size=(300, 2))
+    size = rng.exponential(40, size=(300, 2)) + 0.5
+    size[:5] *= 30  # a few large boxes spanning many grid cells
+    boxes = np.hstack([lo, lo + size])
+    xy = np.vstack([rng.uniform(-50, 1100, size=(400, 2)), boxes[:20, :2]])  # corners count
+    p, r = boxes_holding(boxes, xy)
+    got = set(zip(p.tolist(), r.tolist(), strict=True))
+    want = {
+        (i, j)
+        for i in range(len(xy))
+        for j in range(len(boxes))
+        if boxes[j, 0] <= xy[i, 0] <= boxes[j, 2] and boxes[j, 1] <= xy[i, 1] <= boxes[j, 3]
+    }
+    assert got == want and len(want) > 100
+    assert boxes_holding(boxes[:0], xy)[0].size == 0

@@ -35,7 +35,7 @@ from pyproj import CRS
 from gisaudit import __version__
 from gisaudit.concurrency import map_in_threads
 from gisaudit.layers.model import AuditPackage, CoastlineVintage, LandUseVintage, RasterRef
-from gisaudit.layers.patches import PatchTable
+from gisaudit.layers.patches import PatchTable, plain_strings
 
 CACHE_VERSION = "5"  # bump when the shape of a loaded package changes
 KEEP = 3
@@ -186,7 +186,7 @@ def _read_patches(path: Path, crs: CRS) -> PatchTable:
     table = pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
     wkb = table.column("wkb")
     wkb = wkb.chunk(0) if wkb.num_chunks == 1 else wkb.combine_chunks()
-    columns = table.drop_columns(["wkb"]).to_pandas()
+    columns = plain_strings(table.drop_columns(["wkb"]).to_pandas())
     return PatchTable(columns, wkb, crs)
 
 

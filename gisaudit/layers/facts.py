@@ -17,7 +17,6 @@ measured again; approvals are measured afresh only when approvals were added in 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from datetime import date
 
@@ -29,7 +28,7 @@ import shapely
 from gisaudit.geodesy import ellipsoidal_area_m2
 from gisaudit.layers.model import AuditPackage
 from gisaudit.layers.patches import BOX, PatchTable
-from gisaudit.layers.zone_areas import area_inside_m2, zone_parts
+from gisaudit.layers.zone_areas import area_inside_m2, zone_polygons
 from gisaudit.progress import ProgressFn, no_progress
 
 
@@ -162,26 +161,6 @@ def _inside(geoms: np.ndarray, codes: np.ndarray, package: AuditPackage) -> np.n
     return inside
 
 
-_PARTS: dict[tuple[int, str, date | None], tuple[gpd.GeoDataFrame, np.ndarray]] = {}
-_PARTS_LOCK = threading.Lock()
-
-
-def _zone_polygons(zone: gpd.GeoDataFrame, kind: str, when: date) -> np.ndarray:
-    """``zone_parts`` of the whole zone layer, kept while the layer lives (one per vintage
-    date for approvals): exploding and checking a large zone layer costs seconds."""
-    key = (id(zone), kind, when if kind == "approvals" else None)
-    with _PARTS_LOCK:
-        cached = _PARTS.get(key)
-        if cached is not None and cached[0] is zone:
-            return cached[1]
-    parts = zone_parts(zone, None, kind, when)
-    with _PARTS_LOCK:
-        if len(_PARTS) > 32:
-            _PARTS.clear()
-        _PARTS[key] = (zone, parts)
-    return parts
-
-
 def _zone_m2(
     table: PatchTable,
     rows: np.ndarray,
@@ -194,7 +173,7 @@ def _zone_m2(
     out = np.zeros(len(rows))
     if len(rows) == 0:
         return out
-    parts = _zone_polygons(zone, kind, when)
+    parts = zone_polygons(zone, kind, when)[0]
     if len(parts) == 0:
         return out
     boxes = shapely.box(*facts[BOX].to_numpy()[rows].T)

@@ -13,6 +13,7 @@ bounding box it meets:
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import geopandas as gpd
@@ -33,18 +34,47 @@ def zone_parts(
     Approvals (``kind == "approvals"``) count only where ``approval_date`` ≤ ``end``;
     undated approvals do not count. Invalid polygons are repaired.
     """
+    parts, tree = zone_polygons(frame, kind, end)
+    if area is None or len(parts) == 0:
+        return parts
+    return parts[np.sort(tree.query(area, predicate="intersects"))]
+
+
+_KEPT: dict[tuple[int, str, date | None], tuple] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+def zone_polygons(
+    frame: gpd.GeoDataFrame, kind: str, end: date
+) -> tuple[np.ndarray, shapely.STRtree]:
+    """All the zone's single valid polygons (approvals: approved by ``end``) and their index.
+
+    Kept while the layer lives (one entry per date for approvals): exploding and checking a
+    large zone layer (hundreds of thousands of polygons) costs seconds, and every district
+    and vintage asks for it.
+    """
+    key = (id(frame), kind, end if kind == "approvals" else None)
+    with _KEPT_LOCK:
+        kept = _KEPT.get(key)
+        if kept is not None and kept[0] is frame:
+            return kept[1], kept[2]
     if kind == "approvals":
         if "approval_date" not in frame.columns:
-            frame = frame.iloc[:0]
-        elif len(frame):
+            frame_used = frame.iloc[:0]
+        else:
             dates = pd.to_datetime(frame["approval_date"], errors="coerce").dt.date
-            frame = frame[(dates <= end).fillna(False).to_numpy(dtype=bool)]
-    if len(frame) == 0:
-        return np.empty(0, dtype=object)
-    geoms = frame.geometry.to_numpy()
-    if area is not None:
-        geoms = geoms[np.sort(frame.sindex.query(area, predicate="intersects"))]
-    return polygons_of(geoms)
+            frame_used = frame[(dates <= end).fillna(False).to_numpy(dtype=bool)]
+    else:
+        frame_used = frame
+    parts = polygons_of(frame_used.geometry.to_numpy()) if len(frame_used) else np.empty(
+        0, dtype=object
+    )
+    tree = shapely.STRtree(parts)
+    with _KEPT_LOCK:
+        if len(_KEPT) > 16:
+            _KEPT.clear()
+        _KEPT[key] = (frame, parts, tree)
+    return parts, tree
 
 
 def polygons_of(geoms: np.ndarray) -> np.ndarray:

@@ -85,7 +85,7 @@ class DistrictPatches:
             geoms = self.whole_geometries(unique)[inverse]
             hit = shapely.intersects(geoms, points[p])
             found_p.append(p[hit])
-            found_c.append(self.whole["code"].astype(str).to_numpy()[rows[hit]])
+            found_c.append(self.whole["code"].to_numpy()[rows[hit]])
         if len(self.clipped):
             p, rows = self.clipped.sindex.query(points, predicate="intersects")
             found_p.append(p)
@@ -134,7 +134,7 @@ def district_patches(
     """
     cols = patches.columns
     inside = cols["inside"].to_numpy(dtype=bool)
-    whole = np.flatnonzero(inside & (cols["district_code"].astype(str) == district_code).to_numpy())
+    whole = np.flatnonzero(inside & (cols["district_code"].to_numpy() == district_code))
     xmin, ymin, xmax, ymax = district.bounds
     box = cols[BOX].to_numpy()
     near = ~inside & (box[:, 0] <= xmax) & (box[:, 2] >= xmin)

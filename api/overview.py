@@ -7,15 +7,17 @@ At district scale (zoom ≤ ``OVERVIEW_MAX_ZOOM``) a pixel is 30–150 m and a s
 is a 256 × 256 raster of the layer instead: each pixel takes the land class of the patch that
 contains its centre (the rule of ``rasterio.features.rasterize`` without ``all_touched``).
 
-Two ways to get there, chosen by the patches in the tile (both give the same pixels):
+Two ways to get there, chosen by the patches in the tile (they give the same pixels):
 - up to ``SCAN_MAX`` patches, a scan-line fill of the patches (``api.rasterise``), whose cost
-  is in their vertices: about 5 µs a patch (8 ms at 1,300 patches, 0.1 s at 20,000);
+  is in their vertices: about 3 µs a patch (15–20 ms at 5,000 patches, 60 ms at 20,000);
 - beyond (several counties in one tile, at low zoom), each pixel centre is looked up in the
-  layer's spatial index (``LayerIndex.containing``), whose cost is in the pixels: 0.07–0.17 s
-  a tile however many patches (``rasterio.features.rasterize`` of the reprojected patches took
+  spatial index (``LayerIndex.containing``), whose cost is in the pixels: 0.05–0.3 s a tile
+  however many patches (``rasterio.features.rasterize`` of the reprojected patches took
   0.1 s at 5,000 patches, 1.7 s at 68,000).
-With ``district_code`` only that district's patches are drawn, so the tenure page's tiles
-only ever hold one district's patches.
+With ``district_code`` only that district's patches are drawn, from a spatial index of that
+district's patches alone (built once per vintage and district: 10–60 ms), as the tenure page
+asks: at 0.88 M patches a vintage its tiles take 20–80 ms (z9–z12), 0.15–0.2 s for the
+largest district (滨海新区) at z9–z10.
 
 The drawn tile is kept (an LRU of ``CACHE_TILES`` tiles, 128 KiB each) as one small integer
 per pixel: the (land class, district) pair of its patch. Colouring it for a theme and
@@ -36,6 +38,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -50,7 +53,7 @@ from gisaudit.reports.styles import default_style
 OVERVIEW_MAX_ZOOM = 12  # the tenure page draws the overview up to this zoom, vectors above
 TILE_PX = 256
 CACHE_TILES = 384
-SCAN_MAX = 25_000  # patches in a tile up to which the scan-line fill is the faster way
+SCAN_MAX = 20_000  # patches in a tile up to which the scan-line fill is the faster way
 TRANSPARENT: RGBA = (0, 0, 0, 0)
 
 
@@ -80,45 +83,48 @@ def patch_kinds(layer: LayerIndex) -> PatchKinds:
     )
 
 
-def sample_tile(
-    layer: LayerIndex, kinds: PatchKinds, z: int, x: int, y: int, size: int = TILE_PX
-) -> np.ndarray:
+@dataclass(frozen=True)
+class Patches:
+    """The patches an overview tile draws: the features of ``layer`` (a land-use layer, or its
+    part in one district with its own spatial index) and the kind of each (``PatchKinds``)."""
+
+    layer: LayerIndex
+    kind: np.ndarray
+
+
+def district_patches(layer: LayerIndex, kinds: PatchKinds, district: str | None) -> Patches:
+    """The patches of ``layer`` in ``district`` (all of them for None)."""
+    if district is None:
+        return Patches(layer, kinds.of_patch)
+    keep = np.flatnonzero((kinds.districts == district)[kinds.of_patch])
+    frame = gpd.GeoDataFrame(geometry=layer.geometries(keep), crs=layer.frame.crs)
+    part = LayerIndex(id=f"{layer.id}:{district}", title=layer.title, description="", frame=frame)
+    return Patches(part, kinds.of_patch[keep])
+
+
+def sample_tile(patches: Patches, z: int, x: int, y: int, size: int = TILE_PX) -> np.ndarray:
     """``size`` × ``size`` kinds (``PatchKinds``; 0: no patch) of the pixels of tile z/x/y,
     each the kind of the patch containing the pixel's centre (rows from the north), looked up
-    pixel by pixel in the layer's spatial index."""
+    pixel by pixel in the spatial index of the ``patches``."""
     minx, miny, maxx, maxy = tile_bounds(z, x, y)
     centres = (np.arange(size) + 0.5) / size
     px, py = np.meshgrid(minx + centres * (maxx - minx), maxy - centres * (maxy - miny))
-    patch = layer.containing(px.ravel(), py.ravel(), epsg=3857)
-    pixels = np.zeros(size * size, dtype=kinds.of_patch.dtype)
+    patch = patches.layer.containing(px.ravel(), py.ravel(), epsg=3857)
+    pixels = np.zeros(size * size, dtype=patches.kind.dtype)
     inside = patch >= 0
-    pixels[inside] = kinds.of_patch[patch[inside]]
+    pixels[inside] = patches.kind[patch[inside]]
     return pixels.reshape(size, size)
 
 
-def draw_tile(
-    layer: LayerIndex,
-    kinds: PatchKinds,
-    z: int,
-    x: int,
-    y: int,
-    district: str | None = None,
-    size: int = TILE_PX,
-) -> np.ndarray:
-    """The kinds of the pixels of tile z/x/y as ``sample_tile`` gives them, with only the
-    patches of ``district`` when given; by a scan-line fill of the tile's patches when they
-    are at most ``SCAN_MAX``."""
-    hits = layer.query(tile_lonlat_bbox(z, x, y))
-    if district is not None:
-        hits = hits[kinds.districts[kinds.of_patch[hits]] == district]
-    if len(hits) <= SCAN_MAX:
-        to_mercator = xy_transform(layer.crs, 3857)
-        return fill_polygons(layer.geometries(hits), kinds.of_patch[hits], tile_bounds(z, x, y),
-                             size, to_mercator)  # fmt: skip
-    pixels = sample_tile(layer, kinds, z, x, y, size)
-    if district is not None:
-        pixels[kinds.districts[pixels] != district] = 0
-    return pixels
+def draw_tile(patches: Patches, z: int, x: int, y: int, size: int = TILE_PX) -> np.ndarray:
+    """The kinds of the pixels of tile z/x/y as ``sample_tile`` gives them; by a scan-line
+    fill of the patches in the tile when they are at most ``SCAN_MAX``."""
+    hits = patches.layer.query(tile_lonlat_bbox(z, x, y))
+    if len(hits) > SCAN_MAX:
+        return sample_tile(patches, z, x, y, size)
+    to_mercator = xy_transform(patches.layer.crs, 3857)
+    geoms = patches.layer.geometries(hits)
+    return fill_polygons(geoms, patches.kind[hits], tile_bounds(z, x, y), size, to_mercator)
 
 
 def _hex(colour: str, alpha: int = 255) -> RGBA:
@@ -168,10 +174,13 @@ class OverviewTiles:
     Entries hold their layer weakly: a package the store forgets is not kept alive here, and
     a layer loaded again (same id, new object) is sampled again."""
 
-    def __init__(self, max_tiles: int = CACHE_TILES, max_layers: int = 16) -> None:
+    def __init__(self, max_tiles: int = CACHE_TILES, max_layers: int = 12) -> None:
         self.max_tiles, self.max_layers = max_tiles, max_layers
         self._lock = threading.Lock()
         self._kinds: OrderedDict[str, tuple[weakref.ref[LayerIndex], PatchKinds]] = OrderedDict()
+        self._patches: OrderedDict[
+            tuple[str, str | None], tuple[weakref.ref[LayerIndex], Patches]
+        ] = OrderedDict()
         self._tiles: OrderedDict[
             tuple[str, int, int, int, str | None], tuple[weakref.ref[LayerIndex], np.ndarray]
         ] = OrderedDict()
@@ -200,6 +209,14 @@ class OverviewTiles:
             self._put(self._kinds, layer.id, layer, kinds, self.max_layers)
         return kinds
 
+    def patches(self, layer: LayerIndex, district: str | None) -> Patches:
+        """``district_patches`` of ``layer`` (once per layer object and district)."""
+        patches = self._get(self._patches, (layer.id, district), layer)
+        if patches is None:
+            patches = district_patches(layer, self.kinds(layer), district)
+            self._put(self._patches, (layer.id, district), layer, patches, self.max_layers)
+        return patches
+
     def pixels(
         self, layer: LayerIndex, z: int, x: int, y: int, district: str | None = None
     ) -> np.ndarray:
@@ -207,7 +224,7 @@ class OverviewTiles:
         key = (layer.id, z, x, y, district)
         pixels = self._get(self._tiles, key, layer)
         if pixels is None:
-            pixels = draw_tile(layer, self.kinds(layer), z, x, y, district)
+            pixels = draw_tile(self.patches(layer, district), z, x, y)
             self._put(self._tiles, key, layer, pixels, self.max_tiles)
             with self._lock:
                 self.drawn += 1

@@ -28,12 +28,14 @@ class DistrictPatches:
     """A vintage's patches in one district.
 
     ``whole``: the rows (attributes and facts, see ``gisaudit.layers.patches``) of the patches
-    lying wholly inside, with their WKB in ``wkb``; ``clipped``: the boundary patches clipped
-    to the district (``bsm``, ``code``, ``kcxs``, ``geometry``).
+    lying wholly inside; their WKB is ``source`` at positions ``rows`` (the vintage's own
+    array, shared, not copied); ``clipped``: the boundary patches clipped to the district
+    (``bsm``, ``code``, ``kcxs``, ``geometry``).
     """
 
     whole: pd.DataFrame
-    wkb: pa.Array
+    source: pa.Array
+    rows: np.ndarray
     clipped: gpd.GeoDataFrame
     crs: CRS
     _frame: gpd.GeoDataFrame | None = field(default=None, repr=False)
@@ -43,18 +45,28 @@ class DistrictPatches:
         return len(self.whole) + len(self.clipped)
 
     def __getstate__(self) -> dict:
-        # the compact form travels (e.g. back from a Dask worker): no lock, index or decoding
-        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_frame")}
+        # the compact form travels (e.g. back from a Dask worker): only this district's WKB,
+        # no lock, no decoded frame
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_frame")}
+        state["source"] = self._take(np.arange(len(self.rows)))
+        state["rows"] = np.arange(len(self.rows))
+        return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state, _lock=threading.Lock(), _frame=None)
 
+    def _take(self, rows: np.ndarray) -> pa.Array:
+        return self.source.take(pa.array(self.rows[np.asarray(rows, dtype=np.int64)]))
+
+    def wkb(self) -> np.ndarray:
+        """The WKB bytes of the whole patches, in ``whole``'s order (object array)."""
+        return self._take(np.arange(len(self.rows))).to_numpy(zero_copy_only=False)
+
     def whole_geometries(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Decoded geometries of the whole patches (``rows`` of ``whole``, or all)."""
         if rows is None:
-            return shapely.from_wkb(self.wkb.to_numpy(zero_copy_only=False))
-        taken = self.wkb.take(pa.array(np.asarray(rows, dtype=np.int64)))
-        return shapely.from_wkb(taken.to_numpy(zero_copy_only=False))
+            return shapely.from_wkb(self.wkb())
+        return shapely.from_wkb(self._take(rows).to_numpy(zero_copy_only=False))
 
     def frame(self) -> gpd.GeoDataFrame:
         """All the district's patches decoded: ``bsm``, ``code``, ``kcxs``, ``geometry``."""
@@ -142,7 +154,8 @@ def district_patches(
     candidates = patches.frame(np.flatnonzero(near))
     return DistrictPatches(
         whole=cols.iloc[whole].reset_index(drop=True),
-        wkb=patches.wkb.take(pa.array(whole, type=pa.int64())),
+        source=patches.wkb,
+        rows=whole,
         clipped=clip_to_district(candidates, district, clip=clip),
         crs=patches.crs,
     )

@@ -96,12 +96,13 @@ def clip_to_district(
 
 
 def overlay_tessellations(
-    start: gpd.GeoDataFrame, end: gpd.GeoDataFrame, crs: CRS | str
+    start: gpd.GeoDataFrame, end: gpd.GeoDataFrame, crs: CRS | str, rows: bool = False
 ) -> gpd.GeoDataFrame:
     """Overlay two tessellations already clipped to one district (see ``clip_to_district``).
 
     Returns one row per piece with ``from_bsm``, ``to_bsm``, ``from_code``, ``to_code``,
-    ``kcxs_from``, ``kcxs_to``, ``area_m2`` (ellipsoidal, m²) and ``geometry``.
+    ``kcxs_from``, ``kcxs_to``, ``area_m2`` (ellipsoidal, m²) and ``geometry``; with
+    ``rows``, also ``from_row`` / ``to_row``: the position of its start / end patch.
     """
     sg = start.geometry.to_numpy()
     eg = end.geometry.to_numpy()
@@ -152,6 +153,9 @@ def overlay_tessellations(
         geometry=np.asarray(geoms, dtype=object),
         crs=crs,
     )
+    if rows:
+        pieces["from_row"] = s_idx
+        pieces["to_row"] = e_idx
     return pieces
 
 
@@ -164,11 +168,12 @@ def overlay_district_patches(
     start patch's measured area and zone areas (approvals: the end patch's, measured against
     the approvals of the end vintage) and without decoding their geometry: ``geometry`` is
     None on such a piece unless its class changed. The rest is decoded and overlaid by
-    ``overlay_tessellations``; its zone-area columns (``zone_<kind>_m2``) are NaN, to be
-    measured against the district's zone polygons.
+    ``overlay_tessellations``; a piece's zone area (``zone_<kind>_m2``) follows from its
+    source patches where one of them lies wholly outside or wholly inside the zone, and is
+    NaN otherwise, to be measured against the district's zone polygons.
     """
     s_same, e_same = _same_keys(
-        start.wkb.to_numpy(zero_copy_only=False), end.wkb.to_numpy(zero_copy_only=False)
+        start.wkb(), end.wkb()
     )
     sw, ew = start.whole, end.whole
     matched = pd.DataFrame(
@@ -192,20 +197,47 @@ def overlay_district_patches(
 
     def rest(side: DistrictPatches, same: np.ndarray) -> gpd.GeoDataFrame:
         left = np.setdiff1d(np.arange(len(side.whole)), same)
+        facts = ["area_m2", *(f"zone_{k}_m2" for k in zone_kinds if f"zone_{k}_m2" in side.whole)]
         whole = gpd.GeoDataFrame(
-            side.whole[["bsm", "code", "kcxs"]].iloc[left].reset_index(drop=True),
+            side.whole[["bsm", "code", "kcxs", *facts]].iloc[left].reset_index(drop=True),
             geometry=side.whole_geometries(left),
             crs=side.crs,
         )
-        return pd.concat([whole, side.clipped], ignore_index=True)
+        return pd.concat([whole, side.clipped], ignore_index=True)  # clipped: facts NaN
 
-    overlaid = overlay_tessellations(rest(start, s_same), rest(end, e_same), crs)
+    s_rest, e_rest = rest(start, s_same), rest(end, e_same)
+    overlaid = overlay_tessellations(s_rest, e_rest, crs, rows=True)
     for kind in zone_kinds:
-        overlaid[f"zone_{kind}_m2"] = np.nan
+        overlaid[f"zone_{kind}_m2"] = _zone_by_source(overlaid, s_rest, e_rest, kind)
+    overlaid = overlaid.drop(columns=["from_row", "to_row"])
     pieces = pd.concat(
         [gpd.GeoDataFrame(matched, geometry=geoms, crs=crs), overlaid], ignore_index=True
     )
     return gpd.GeoDataFrame(pieces, geometry="geometry", crs=crs)
+
+
+def _zone_by_source(
+    pieces: gpd.GeoDataFrame, s_rest: pd.DataFrame, e_rest: pd.DataFrame, kind: str
+) -> np.ndarray:
+    """Area (m²) of each overlaid piece inside zone ``kind`` where its source patches tell:
+    a piece lies in both its start and end patch, so it is wholly outside the zone when
+    either patch is (measured zone area 0) and wholly inside when either is wholly inside
+    (zone area = patch area). NaN elsewhere. Approvals are dated: only the end patch tells."""
+    column = f"zone_{kind}_m2"
+    out = np.full(len(pieces), np.nan)
+    area = pieces["area_m2"].to_numpy(dtype=float)
+    sides = [(e_rest, pieces["to_row"].to_numpy())]
+    if kind != "approvals":
+        sides.append((s_rest, pieces["from_row"].to_numpy()))
+    for side, rows in sides:
+        if column not in side or len(rows) == 0:
+            continue
+        zone = side[column].to_numpy(dtype=float)[rows]
+        whole = side["area_m2"].to_numpy(dtype=float)[rows]
+        out[zone == 0] = 0.0
+        inside = (zone == whole) & np.isnan(out)
+        out[inside] = area[inside]
+    return out
 
 
 def _pair_intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:

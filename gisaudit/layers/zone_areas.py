@@ -34,10 +34,22 @@ def zone_parts(
     Approvals (``kind == "approvals"``) count only where ``approval_date`` ≤ ``end``;
     undated approvals do not count. Invalid polygons are repaired.
     """
-    parts, tree = zone_polygons(frame, kind, end)
-    if area is None or len(parts) == 0:
-        return parts
-    return parts[np.sort(tree.query(area, predicate="intersects"))]
+    if area is None:
+        return zone_polygons(frame, kind, end)[0]
+    frame = _approved(frame, end) if kind == "approvals" else frame
+    if len(frame) == 0:
+        return np.empty(0, dtype=object)
+    # only the features meeting ``area``: a district needs a small part of a large layer
+    geoms = frame.geometry.to_numpy()[np.sort(frame.sindex.query(area, predicate="intersects"))]
+    return polygons_of(geoms)
+
+
+def _approved(frame: gpd.GeoDataFrame, end: date) -> gpd.GeoDataFrame:
+    """Approvals approved on or before ``end`` (undated ones never count)."""
+    if "approval_date" not in frame.columns or len(frame) == 0:
+        return frame.iloc[:0]
+    dates = pd.to_datetime(frame["approval_date"], errors="coerce").dt.date
+    return frame[(dates <= end).fillna(False).to_numpy(dtype=bool)]
 
 
 _KEPT: dict[tuple[int, str, date | None], tuple] = {}
@@ -58,14 +70,7 @@ def zone_polygons(
         kept = _KEPT.get(key)
         if kept is not None and kept[0] is frame:
             return kept[1], kept[2]
-    if kind == "approvals":
-        if "approval_date" not in frame.columns:
-            frame_used = frame.iloc[:0]
-        else:
-            dates = pd.to_datetime(frame["approval_date"], errors="coerce").dt.date
-            frame_used = frame[(dates <= end).fillna(False).to_numpy(dtype=bool)]
-    else:
-        frame_used = frame
+    frame_used = _approved(frame, end) if kind == "approvals" else frame
     parts = polygons_of(frame_used.geometry.to_numpy()) if len(frame_used) else np.empty(
         0, dtype=object
     )

@@ -14,7 +14,14 @@ from PIL import Image
 import api.overview
 from api.errors import InvalidParameterError
 from api.layers import LayerIndex, package_layers
-from api.overview import OverviewTiles, draw_tile, patch_kinds, sample_tile
+from api.overview import (
+    OverviewTiles,
+    Patches,
+    district_patches,
+    draw_tile,
+    patch_kinds,
+    sample_tile,
+)
 from api.png import encode_png
 from api.rasterise import fitted_transform
 from api.tiles import tile_bounds
@@ -50,7 +57,7 @@ def colour(hex_colour: str) -> tuple[int, int, int]:
 def pixel_codes(layer: LayerIndex) -> tuple[np.ndarray, np.ndarray]:
     """The code and district of the patch under each pixel of TILE ("" for none)."""
     kinds = patch_kinds(layer)
-    pixels = sample_tile(layer, kinds, *TILE)
+    pixels = sample_tile(Patches(layer, kinds.of_patch), *TILE)
     return kinds.codes[pixels], kinds.districts[pixels]
 
 
@@ -67,14 +74,22 @@ def test_each_pixel_is_the_patch_under_its_centre_as_rasterio_draws_it(layer, mo
     )
     assert (reference > 0).sum() > 5_000  # the tile does cover the districts
     assert (reference == 0).sum() > 1_000  # and some land beyond them
-    sampled = sample_tile(layer, kinds, *TILE)  # pixel by pixel in the spatial index
+    patches = Patches(layer, kinds.of_patch)
+    sampled = sample_tile(patches, *TILE)  # pixel by pixel in the spatial index
     monkeypatch.setattr(api.overview, "SCAN_MAX", 10**9)
-    filled = draw_tile(layer, kinds, *TILE)  # scan-line fill
+    filled = draw_tile(patches, *TILE)  # scan-line fill
     monkeypatch.setattr(api.overview, "SCAN_MAX", 0)
-    assert np.array_equal(draw_tile(layer, kinds, *TILE), sampled)
+    assert np.array_equal(draw_tile(patches, *TILE), sampled)
     for pixels in (sampled, filled):  # differences only where an edge meets a pixel centre
         assert (pixels == reference).mean() > 0.999
     assert (sampled == filled).mean() > 0.999
+    # one district's patches, from their own index, either way: the same pixels
+    district = np.where(kinds.districts[reference] == "120111", reference, 0)
+    own = district_patches(layer, kinds, "120111")
+    assert len(own.layer) == 64 and (district > 0).sum() > 2_000
+    for scan_max in (0, 10**9):
+        monkeypatch.setattr(api.overview, "SCAN_MAX", scan_max)
+        assert (draw_tile(own, *TILE) == district).mean() > 0.999
     # every kind is a (code, district) pair of the layer
     pairs = set(zip(layer.frame["dlbm"], layer.frame["district_code"], strict=True))
     assert set(zip(kinds.codes[1:], kinds.districts[1:], strict=True)) == pairs

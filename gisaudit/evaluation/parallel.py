@@ -42,7 +42,7 @@ def evaluate_tenures(
     threads = default_threads() if threads is None else max(1, int(threads))
     if threads > 1 and len(by_district) > 1:
         _build_indexes(package)
-    codes = list(by_district)
+    codes = _largest_first(package, list(by_district)) if threads > 1 else list(by_district)
     done: dict[str, TenureResult] = {}
     districts = map_in_threads(
         lambda code: _evaluate_district(package, by_district[code], system, rules), codes, threads
@@ -68,6 +68,15 @@ def _evaluate_district(
     return {
         tid: evaluate_tenure(package, tid, system, cache=cache, rules=rules) for tid in tenure_ids
     }
+
+
+def _largest_first(package: AuditPackage, codes: list[str]) -> list[str]:
+    """Districts by patch count, largest first: the long ones start at once and the short
+    ones fill the threads at the end (no thread left idle behind one big district)."""
+    if not package.landuse:
+        return codes
+    counts = package.landuse[0].patches.columns["district_code"].value_counts()
+    return sorted(codes, key=lambda code: -int(counts.get(code, 0)))
 
 
 def _district_of(package: AuditPackage, tenure_id: str) -> str:

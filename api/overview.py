@@ -20,7 +20,7 @@ asks: at 0.88 M patches a vintage its tiles take 20–80 ms (z9–z12), 0.15–0
 largest district (滨海新区) at z9–z10.
 
 The drawn tile is kept (an LRU of ``CACHE_TILES`` tiles, 128 KiB each) as one small integer
-per pixel: the (land class, district) pair of its patch. Colouring it for a theme and
+per pixel: the land class of its patch. Colouring it for a theme and
 writing the PNG then take a millisecond or two: the other themes of a tile, and any second
 request, reuse it.
 
@@ -58,54 +58,36 @@ TRANSPARENT: RGBA = (0, 0, 0, 0)
 
 
 @dataclass(frozen=True)
-class PatchKinds:
-    """The distinct (land class, district) pairs of a layer's patches: patch ``i`` is of kind
-    ``of_patch[i]`` (1, 2, …), which has ``codes[k]`` and ``districts[k]`` (kind 0: no patch).
-    """
-
-    codes: np.ndarray
-    districts: np.ndarray
-    of_patch: np.ndarray
-
-
-def patch_kinds(layer: LayerIndex) -> PatchKinds:
-    """The (``dlbm``, ``district_code``) pairs of a land-use layer's patches."""
-    code, codes = pd.factorize(layer.frame["dlbm"].astype(str))
-    district, districts = pd.factorize(layer.frame["district_code"].astype(str))
-    n = max(len(districts), 1)
-    pair, pairs = pd.factorize(code.astype(np.int64) * n + district)
-    pairs = np.asarray(pairs, dtype=np.int64)
-    codes, districts = np.asarray(codes, dtype=object), np.asarray(districts, dtype=object)
-    return PatchKinds(
-        codes=np.concatenate([[""], codes[pairs // n]]),
-        districts=np.concatenate([[""], districts[pairs % n]]),
-        of_patch=(pair + 1).astype(np.uint16 if len(pairs) < 2**16 - 1 else np.uint32),
-    )
-
-
-@dataclass(frozen=True)
 class Patches:
-    """The patches an overview tile draws: the features of ``layer`` (a land-use layer, or its
-    part in one district with its own spatial index) and the kind of each (``PatchKinds``)."""
+    """The patches an overview tile draws: the features of ``layer`` (a land-use layer, or
+    its part in one district with its own spatial index), patch ``i`` of land class
+    ``codes[kind[i]]`` (``kind`` from 1; ``codes[0]`` stands for no patch)."""
 
     layer: LayerIndex
     kind: np.ndarray
+    codes: np.ndarray
 
 
-def district_patches(layer: LayerIndex, kinds: PatchKinds, district: str | None) -> Patches:
-    """The patches of ``layer`` in ``district`` (all of them for None)."""
-    if district is None:
-        return Patches(layer, kinds.of_patch)
-    keep = np.flatnonzero((kinds.districts == district)[kinds.of_patch])
-    frame = gpd.GeoDataFrame(geometry=layer.geometries(keep), crs=layer.frame.crs)
-    part = LayerIndex(id=f"{layer.id}:{district}", title=layer.title, description="", frame=frame)
-    return Patches(part, kinds.of_patch[keep])
+def land_patches(layer: LayerIndex, district: str | None = None) -> Patches:
+    """The patches of a land-use ``layer`` (``dlbm``, ``district_code``) in ``district``
+    (all of them for None)."""
+    codes = layer.frame["dlbm"].astype(str).to_numpy()
+    part = layer
+    if district is not None:
+        keep = np.flatnonzero(layer.frame["district_code"].astype(str).to_numpy() == district)
+        frame = gpd.GeoDataFrame(geometry=layer.geometries(keep), crs=layer.frame.crs)
+        part = LayerIndex(id=f"{layer.id}:{district}", title=layer.title, description="",
+                          frame=frame)  # fmt: skip
+        codes = codes[keep]
+    kind, table = pd.factorize(codes)
+    dtype = np.uint16 if len(table) < 2**16 - 1 else np.uint32
+    return Patches(part, (kind + 1).astype(dtype), np.concatenate([[""], table]).astype(object))
 
 
 def sample_tile(patches: Patches, z: int, x: int, y: int, size: int = TILE_PX) -> np.ndarray:
-    """``size`` × ``size`` kinds (``PatchKinds``; 0: no patch) of the pixels of tile z/x/y,
-    each the kind of the patch containing the pixel's centre (rows from the north), looked up
-    pixel by pixel in the spatial index of the ``patches``."""
+    """``size`` × ``size`` kinds (``Patches.kind``; 0: no patch) of the pixels of tile
+    z/x/y, each the kind of the patch containing the pixel's centre (rows from the north),
+    looked up pixel by pixel in the spatial index of the ``patches``."""
     minx, miny, maxx, maxy = tile_bounds(z, x, y)
     centres = (np.arange(size) + 0.5) / size
     px, py = np.meshgrid(minx + centres * (maxx - minx), maxy - centres * (maxy - miny))
@@ -159,9 +141,10 @@ def check_theme(theme: str | None) -> None:
         )
 
 
-def colour_tile(pixels: np.ndarray, kinds: PatchKinds, theme: str | None = None) -> bytes:
-    """The PNG of drawn ``pixels`` (kinds) coloured for ``theme`` (see ``class_colour``)."""
-    lookup = [TRANSPARENT] + [class_colour(str(c), theme) for c in kinds.codes[1:]]
+def colour_tile(pixels: np.ndarray, codes: np.ndarray, theme: str | None = None) -> bytes:
+    """The PNG of drawn ``pixels`` (indices of ``codes``, 0: none) coloured for ``theme``
+    (see ``class_colour``)."""
+    lookup = [TRANSPARENT] + [class_colour(str(c), theme) for c in codes[1:]]
     palette = list(dict.fromkeys([TRANSPARENT, *lookup]))
     where = {colour: i for i, colour in enumerate(palette)}
     index = np.array([where[c] for c in lookup], dtype=np.uint8)
@@ -169,21 +152,17 @@ def colour_tile(pixels: np.ndarray, kinds: PatchKinds, theme: str | None = None)
 
 
 class OverviewTiles:
-    """Overview tiles of land-use layers, their sampling cached (LRU of ``max_tiles``).
+    """Overview tiles of land-use layers: the patches of each (layer, district) and the drawn
+    tiles cached (LRUs of ``max_layers`` and ``max_tiles``).
 
     Entries hold their layer weakly: a package the store forgets is not kept alive here, and
-    a layer loaded again (same id, new object) is sampled again."""
+    a layer loaded again (same id, new object) is drawn again."""
 
     def __init__(self, max_tiles: int = CACHE_TILES, max_layers: int = 12) -> None:
         self.max_tiles, self.max_layers = max_tiles, max_layers
         self._lock = threading.Lock()
-        self._kinds: OrderedDict[str, tuple[weakref.ref[LayerIndex], PatchKinds]] = OrderedDict()
-        self._patches: OrderedDict[
-            tuple[str, str | None], tuple[weakref.ref[LayerIndex], Patches]
-        ] = OrderedDict()
-        self._tiles: OrderedDict[
-            tuple[str, int, int, int, str | None], tuple[weakref.ref[LayerIndex], np.ndarray]
-        ] = OrderedDict()
+        self._patches: OrderedDict[Any, tuple[weakref.ref[LayerIndex], Patches]] = OrderedDict()
+        self._tiles: OrderedDict[Any, tuple[weakref.ref[LayerIndex], Any]] = OrderedDict()
         self.drawn = 0  # tiles drawn (cache misses), for tests and benchmarks
 
     def _get(self, cache: OrderedDict, key: Any, layer: LayerIndex) -> Any:
@@ -201,34 +180,28 @@ class OverviewTiles:
             while len(cache) > size:
                 cache.popitem(last=False)
 
-    def kinds(self, layer: LayerIndex) -> PatchKinds:
-        """The layer's ``PatchKinds`` (once per layer object)."""
-        kinds = self._get(self._kinds, layer.id, layer)
-        if kinds is None:
-            kinds = patch_kinds(layer)
-            self._put(self._kinds, layer.id, layer, kinds, self.max_layers)
-        return kinds
-
-    def patches(self, layer: LayerIndex, district: str | None) -> Patches:
-        """``district_patches`` of ``layer`` (once per layer object and district)."""
+    def patches(self, layer: LayerIndex, district: str | None = None) -> Patches:
+        """``land_patches`` of ``layer`` in ``district`` (once per layer object and district)."""
         patches = self._get(self._patches, (layer.id, district), layer)
         if patches is None:
-            patches = district_patches(layer, self.kinds(layer), district)
+            patches = land_patches(layer, district)
             self._put(self._patches, (layer.id, district), layer, patches, self.max_layers)
         return patches
 
     def pixels(
         self, layer: LayerIndex, z: int, x: int, y: int, district: str | None = None
-    ) -> np.ndarray:
-        """The drawn kinds of tile z/x/y of ``layer`` (``draw_tile``; cached)."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The drawn tile z/x/y of ``layer`` (``draw_tile``; cached): its pixels and the land
+        class codes they index."""
         key = (layer.id, z, x, y, district)
-        pixels = self._get(self._tiles, key, layer)
-        if pixels is None:
-            pixels = draw_tile(self.patches(layer, district), z, x, y)
-            self._put(self._tiles, key, layer, pixels, self.max_tiles)
+        drawn = self._get(self._tiles, key, layer)
+        if drawn is None:
+            patches = self.patches(layer, district)
+            drawn = (draw_tile(patches, z, x, y), patches.codes)
+            self._put(self._tiles, key, layer, drawn, self.max_tiles)
             with self._lock:
                 self.drawn += 1
-        return pixels
+        return drawn
 
     def png(
         self,
@@ -242,7 +215,7 @@ class OverviewTiles:
     ) -> bytes:
         """The overview tile z/x/y of a land-use ``layer`` as PNG (see the module's notes)."""
         check_theme(theme)
-        return colour_tile(self.pixels(layer, z, x, y, district), self.kinds(layer), theme)
+        return colour_tile(*self.pixels(layer, z, x, y, district), theme)
 
 
 OVERVIEW = OverviewTiles()

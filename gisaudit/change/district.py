@@ -20,7 +20,7 @@ import shapely
 from pyproj import CRS
 
 from gisaudit.change.overlay import clip_to_district
-from gisaudit.layers.patches import BOX, PatchTable
+from gisaudit.layers.patches import BOX, PatchTable, text_columns
 
 
 @dataclass(eq=False)
@@ -73,7 +73,7 @@ class DistrictPatches:
         with self._lock:
             if self._frame is None:
                 whole = gpd.GeoDataFrame(
-                    self.whole[["bsm", "code", "kcxs"]].reset_index(drop=True),
+                    text_columns(self.whole[["bsm", "code", "kcxs"]].reset_index(drop=True)),
                     geometry=self.whole_geometries(),
                     crs=self.crs,
                 )
@@ -146,7 +146,7 @@ def district_patches(
     """
     cols = patches.columns
     inside = cols["inside"].to_numpy(dtype=bool)
-    whole = np.flatnonzero(inside & (cols["district_code"].to_numpy() == district_code))
+    whole = np.flatnonzero(inside & (cols["district_code"] == district_code).to_numpy())
     xmin, ymin, xmax, ymax = district.bounds
     box = cols[BOX].to_numpy()
     near = ~inside & (box[:, 0] <= xmax) & (box[:, 2] >= xmin)

@@ -27,11 +27,22 @@ BOX = ["xmin", "ymin", "xmax", "ymax"]
 
 
 def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    """String columns as NumPy object arrays: taking rows from Arrow-backed strings costs
-    milliseconds per call, which adds up over a survey's districts and vintages."""
+    """Class and district codes as categoricals, identifiers as NumPy objects: selecting rows
+    of Arrow-backed strings, or turning them into NumPy, costs milliseconds per call, which
+    adds up over a survey's districts and vintages."""
+    for c in ("code", "district_code"):
+        if c in frame.columns and not isinstance(frame[c].dtype, pd.CategoricalDtype):
+            frame[c] = frame[c].astype("category")
+    if "bsm" in frame.columns and frame["bsm"].dtype != object:
+        frame["bsm"] = frame["bsm"].astype(object)
+    return frame
+
+
+def text_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The inverse of ``plain_strings``: string columns as pandas' plain string type."""
     for c in ("bsm", "code", "district_code"):
-        if c in frame.columns and frame[c].dtype != object:
-            frame[c] = frame[c].astype(object)
+        if c in frame.columns:
+            frame[c] = frame[c].astype(str)
     return frame
 
 
@@ -90,7 +101,7 @@ class PatchTable:
         if rows is not None:
             attrs = attrs.iloc[np.asarray(rows, dtype=np.int64)]
         return gpd.GeoDataFrame(
-            attrs.reset_index(drop=True), geometry=self.geometries(rows), crs=self.crs
+            text_columns(attrs.reset_index(drop=True)), geometry=self.geometries(rows), crs=self.crs
         )
 
     def with_columns(self, extra: pd.DataFrame) -> PatchTable:

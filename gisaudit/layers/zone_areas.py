@@ -111,8 +111,11 @@ def area_inside_m2(
     out = np.zeros(len(geoms))
     if len(geoms) == 0 or len(parts) == 0:
         return out
-    tree = tree if tree is not None else shapely.STRtree(geoms)
-    z, g = tree.query(parts)  # bounding boxes meet
+    if tree is None and len(geoms) < len(parts):  # index the larger side, query the smaller
+        g, z = shapely.STRtree(parts).query(geoms)  # bounding boxes meet
+    else:
+        tree = tree if tree is not None else shapely.STRtree(geoms)
+        z, g = tree.query(parts)
     if len(g) == 0:
         return out
     covered = _covered(geoms, parts, g, z)

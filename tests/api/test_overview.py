@@ -14,16 +14,8 @@ from PIL import Image
 import api.overview
 from api.errors import InvalidParameterError
 from api.layers import LayerIndex, package_layers
-from api.overview import (
-    OverviewTiles,
-    Patches,
-    district_patches,
-    draw_tile,
-    patch_kinds,
-    sample_tile,
-)
+from api.overview import OverviewTiles, Patches, draw_tile, land_patches, sample_tile
 from api.png import encode_png
-from api.rasterise import fitted_transform
 from api.tiles import tile_bounds
 from gisaudit.layers.classes import default_class_table
 from gisaudit.layers.package import load_package
@@ -54,19 +46,24 @@ def colour(hex_colour: str) -> tuple[int, int, int]:
     return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
 
 
+def each_patch(layer: LayerIndex) -> Patches:
+    """Every patch of ``layer`` as its own kind (kind = position + 1)."""
+    codes = np.concatenate([[""], layer.frame["dlbm"].astype(str).to_numpy()]).astype(object)
+    return Patches(layer, np.arange(1, len(layer) + 1, dtype=np.uint32), codes)
+
+
 def pixel_codes(layer: LayerIndex) -> tuple[np.ndarray, np.ndarray]:
     """The code and district of the patch under each pixel of TILE ("" for none)."""
-    kinds = patch_kinds(layer)
-    pixels = sample_tile(Patches(layer, kinds.of_patch), *TILE)
-    return kinds.codes[pixels], kinds.districts[pixels]
+    pixels = sample_tile(each_patch(layer), *TILE)
+    districts = np.concatenate([[""], layer.frame["district_code"].astype(str).to_numpy()])
+    return each_patch(layer).codes[pixels], districts[pixels]
 
 
 def test_each_pixel_is_the_patch_under_its_centre_as_rasterio_draws_it(layer, monkeypatch):
-    kinds = patch_kinds(layer)
     merc = layer.mercator(np.arange(len(layer)))
     transform = rasterio.transform.from_bounds(*tile_bounds(*TILE), 256, 256)
-    reference = rasterio.features.rasterize(
-        zip(merc, kinds.of_patch.astype(int), strict=True),
+    reference = rasterio.features.rasterize(  # the position + 1 of the patch under a pixel
+        zip(merc, range(1, len(layer) + 1), strict=True),
         out_shape=(256, 256),
         transform=transform,
         fill=0,
@@ -74,7 +71,7 @@ def test_each_pixel_is_the_patch_under_its_centre_as_rasterio_draws_it(layer, mo
     )
     assert (reference > 0).sum() > 5_000  # the tile does cover the districts
     assert (reference == 0).sum() > 1_000  # and some land beyond them
-    patches = Patches(layer, kinds.of_patch)
+    patches = each_patch(layer)
     sampled = sample_tile(patches, *TILE)  # pixel by pixel in the spatial index
     monkeypatch.setattr(api.overview, "SCAN_MAX", 10**9)
     filled = draw_tile(patches, *TILE)  # scan-line fill
@@ -83,50 +80,16 @@ def test_each_pixel_is_the_patch_under_its_centre_as_rasterio_draws_it(layer, mo
     for pixels in (sampled, filled):  # differences only where an edge meets a pixel centre
         assert (pixels == reference).mean() > 0.999
     assert (sampled == filled).mean() > 0.999
-    # one district's patches, from their own index, either way: the same pixels
-    district = np.where(kinds.districts[reference] == "120111", reference, 0)
-    own = district_patches(layer, kinds, "120111")
-    assert len(own.layer) == 64 and (district > 0).sum() > 2_000
+    # one district's patches, from their own index, either way: its pixels, by class
+    own = land_patches(layer, "120111")
+    districts = layer.frame["district_code"].astype(str).to_numpy()
+    expected = np.where(districts[np.maximum(reference - 1, 0)] == "120111", reference, 0)
+    expected = np.where(expected > 0, patches.codes[expected], "")
+    assert len(own.layer) == 64 and (expected != "").sum() > 2_000
     for scan_max in (0, 10**9):
         monkeypatch.setattr(api.overview, "SCAN_MAX", scan_max)
-        assert (draw_tile(own, *TILE) == district).mean() > 0.999
-    # every kind is a (code, district) pair of the layer
-    pairs = set(zip(layer.frame["dlbm"], layer.frame["district_code"], strict=True))
-    assert set(zip(kinds.codes[1:], kinds.districts[1:], strict=True)) == pairs
-
-
-def test_the_scan_line_fill_keeps_holes_and_parts_and_shares_edges():
-    """Hand-made shapes on a 10 × 10 grid of unit pixels (bounds 0..10, y up)."""
-    from api.rasterise import fill_polygons
-
-    holed = shapely.box(0, 0, 6, 6).difference(shapely.box(2, 2, 4, 4))
-    parts = shapely.MultiPolygon([shapely.box(6, 0, 10, 3), shapely.box(8, 8, 10, 10)])
-    neighbour = shapely.box(6, 3, 10, 6)  # shares an edge with both
-    tiny = shapely.box(0.6, 9.6, 0.9, 9.9)  # holds no pixel centre
-    got = fill_polygons(np.array([holed, parts, neighbour, tiny]), np.array([1, 2, 3, 4]),
-                        (0.0, 0.0, 10.0, 10.0), 10)  # fmt: skip
-    expected = np.zeros((10, 10), dtype=int)  # rows from the north
-    expected[4:10, 0:6] = 1
-    expected[6:8, 2:4] = 0  # the hole
-    expected[7:10, 6:10] = 2
-    expected[0:2, 8:10] = 2
-    expected[4:7, 6:10] = 3
-    assert got.tolist() == expected.tolist()
-
-
-def test_the_fitted_transform_is_proj_within_a_thousandth_of_a_pixel():
-    from pyproj import Transformer
-
-    exact = Transformer.from_crs(4527, 3857, always_xy=True).transform
-    bounds = (39_500_000.0, 4_300_000.0, 39_520_000.0, 4_320_000.0)  # 20 km (a z11 tile)
-    fast = fitted_transform(exact, bounds, 1e-3)  # a millimetre: 1/30,000 of a z11 pixel
-    assert fast is not exact
-    rng = np.random.default_rng(3)
-    x, y = rng.uniform(bounds[0], bounds[2], 5000), rng.uniform(bounds[1], bounds[3], 5000)
-    (ex, ey), (fx, fy) = exact(x, y), fast(x, y)
-    assert max(np.abs(ex - fx).max(), np.abs(ey - fy).max()) < 1e-3  # metres
-    wide = (39_300_000.0, 4_200_000.0, 39_600_000.0, 4_500_000.0)  # 300 km: a cubic is off
-    assert fitted_transform(exact, wide, 1e-3) is exact  # by metres: PROJ itself
+        assert (own.codes[draw_tile(own, *TILE)] == expected).mean() > 0.999
+    assert sorted(own.codes[1:]) == sorted(set(CODES))  # each class once
 
 
 def test_a_theme_is_drawn_in_its_colour_on_its_classes_only(layer):

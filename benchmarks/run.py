@@ -41,20 +41,40 @@ def measure(args: list[str], timeout: float) -> dict:
     itself) and exit code. On a loaded machine CPU time is the steadier figure."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    private = 0  # peak anonymous (private) memory, kB: RSS less file-backed mapped pages
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
+        private = max(private, anon_kb(proc.pid))
         if time.perf_counter() - t0 > timeout:
             proc.send_signal(signal.SIGKILL)
             pid, status, usage = os.wait4(proc.pid, 0)
             return {"wall_s": time.perf_counter() - t0, "rss_mb": usage.ru_maxrss / 1024,
+                    "anon_mb": private / 1024,
                     "cpu_s": usage.ru_utime + usage.ru_stime, "rc": "timeout", "log": ""}
         time.sleep(0.05)
     out = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {"wall_s": time.perf_counter() - t0, "rss_mb": usage.ru_maxrss / 1024,
+            "anon_mb": private / 1024,
             "cpu_s": usage.ru_utime + usage.ru_stime, "rc": proc.returncode, "log": out[-3000:]}
+
+
+def anon_kb(pid: int) -> int:
+    """The process's anonymous resident memory (RssAnon, kB); 0 when unreadable.
+
+    Peak RSS also counts the pages of memory-mapped files (the validated-package cache is
+    read that way): those are the kernel's page cache, shared and dropped under pressure.
+    Private memory is what the process itself holds."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def ensure_package(path: Path, patches: int) -> dict | None:
@@ -251,9 +271,9 @@ def main() -> None:
 def print_table(rows: list[dict], ref_sub: dict, ref_all: dict | None, start: str, end: str,
                 built: dict | None) -> None:
     lines = [f"期初 {start} → 期末 {end}；{machine()}", "",
-             "| method | scope | wall s | CPU s | peak RSS MB | ratio to gisaudit | agreement "
-             "| notes |",
-             "|---|---|---:|---:|---:|---:|---|---|"]
+             "| method | scope | wall s | CPU s | peak RSS MB | peak private MB "
+             "| ratio to gisaudit | agreement | notes |",
+             "|---|---|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
         ref = ref_all if r["label"].endswith("-full") and ref_all else ref_sub
         wall = r.get("wall_s")
@@ -284,8 +304,9 @@ def print_table(rows: list[dict], ref_sub: dict, ref_all: dict | None, start: st
             notes.append("gisaudit validate：读取、修复、查重叠与空隙，写校验缓存（每批一次）")
         lines.append(
             f"| {r['label']} | {r['scope']} | {wall:.1f} | {r['cpu_s']:.1f} | {r['rss_mb']:.0f} | "
-            f"{ratio} | {agree} | {'; '.join(notes)} |" if wall is not None else
-            f"| {r['label']} | {r['scope']} | — | — | — | — | — | {r['rc']} |")
+            f"{r.get('anon_mb', 0):.0f} | {ratio} | {agree} | {'; '.join(notes)} |"
+            if wall is not None else
+            f"| {r['label']} | {r['scope']} | — | — | — | — | — | — | {r['rc']} |")
     if built:
         lines.append(
             f"\n样例数据包生成：{built['wall_s']:.0f} s，峰值内存 {built['rss_mb']:.0f} MB"

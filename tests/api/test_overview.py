@@ -15,7 +15,6 @@ import api.overview
 from api.errors import InvalidParameterError
 from api.layers import LayerIndex, package_layers
 from api.overview import OverviewTiles, Patches, draw_tile, land_patches, sample_tile
-from api.png import encode_png
 from api.tiles import tile_bounds
 from gisaudit.layers.classes import default_class_table
 from gisaudit.layers.package import load_package
@@ -157,16 +156,3 @@ def test_containing_finds_the_patch_of_each_point(layer):
     assert layer.containing(x, y, epsg=4527).tolist() == [0, 1, 2, 3, 4, -1, -1]
     lonlat = shapely.get_coordinates(layer.lonlat(np.arange(3)).tolist()[0].centroid)
     assert layer.containing(lonlat[:, 0], lonlat[:, 1], epsg=4326).tolist() == [0]
-
-
-def test_png_round_trips_through_pillow():
-    rng = np.random.default_rng(7)
-    palette = [(0, 0, 0, 0), (217, 184, 15, 255), (63, 136, 209, 128), (1, 2, 3, 255)]
-    indices = rng.integers(0, len(palette), size=(40, 70))
-    image = Image.open(io.BytesIO(encode_png(indices, palette)))
-    assert image.mode == "P" and image.size == (70, 40)
-    assert np.array_equal(np.asarray(image.convert("RGBA")), np.asarray(palette)[indices])
-    opaque = Image.open(io.BytesIO(encode_png(np.zeros((2, 2), int), [(5, 6, 7, 255)])))
-    assert np.asarray(opaque.convert("RGBA")).tolist() == [[[5, 6, 7, 255]] * 2] * 2
-    with pytest.raises(ValueError):
-        encode_png(np.full((2, 2), 3), palette[:2])

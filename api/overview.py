@@ -71,15 +71,15 @@ class Patches:
 def land_patches(layer: LayerIndex, district: str | None = None) -> Patches:
     """The patches of a land-use ``layer`` (``dlbm``, ``district_code``) in ``district``
     (all of them for None)."""
-    codes = layer.frame["dlbm"].astype(str).to_numpy()
+    codes = layer.frame["dlbm"].to_numpy()
     part = layer
     if district is not None:
-        keep = np.flatnonzero(layer.frame["district_code"].astype(str).to_numpy() == district)
+        keep = np.flatnonzero(layer.frame["district_code"].to_numpy() == district)
         frame = gpd.GeoDataFrame(geometry=layer.geometries(keep), crs=layer.frame.crs)
         part = LayerIndex(id=f"{layer.id}:{district}", title=layer.title, description="",
                           frame=frame)  # fmt: skip
         codes = codes[keep]
-    kind, table = pd.factorize(codes)
+    kind, table = pd.factorize(codes.astype(str))
     dtype = np.uint16 if len(table) < 2**16 - 1 else np.uint32
     return Patches(part, (kind + 1).astype(dtype), np.concatenate([[""], table]).astype(object))
 
@@ -163,6 +163,7 @@ class OverviewTiles:
         self._lock = threading.Lock()
         self._patches: OrderedDict[Any, tuple[weakref.ref[LayerIndex], Patches]] = OrderedDict()
         self._tiles: OrderedDict[Any, tuple[weakref.ref[LayerIndex], Any]] = OrderedDict()
+        self._building: dict[Any, threading.Lock] = {}
         self.drawn = 0  # tiles drawn (cache misses), for tests and benchmarks
 
     def _get(self, cache: OrderedDict, key: Any, layer: LayerIndex) -> Any:
@@ -181,11 +182,22 @@ class OverviewTiles:
                 cache.popitem(last=False)
 
     def patches(self, layer: LayerIndex, district: str | None = None) -> Patches:
-        """``land_patches`` of ``layer`` in ``district`` (once per layer object and district)."""
-        patches = self._get(self._patches, (layer.id, district), layer)
-        if patches is None:
-            patches = land_patches(layer, district)
-            self._put(self._patches, (layer.id, district), layer, patches, self.max_layers)
+        """``land_patches`` of ``layer`` in ``district`` (once per layer object and district:
+        the page's first tiles of a district arrive together, one of them builds it)."""
+        key = (layer.id, district)
+        patches = self._get(self._patches, key, layer)
+        if patches is not None:
+            return patches
+        with self._lock:
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            patches = self._get(self._patches, key, layer)
+            if patches is None:
+                patches = land_patches(layer, district)
+                patches.layer.tree  # noqa: B018 (its spatial index, built here once)
+                self._put(self._patches, key, layer, patches, self.max_layers)
+        with self._lock:
+            self._building.pop(key, None)
         return patches
 
     def pixels(

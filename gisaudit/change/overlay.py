@@ -2,17 +2,23 @@
 
 How it works
 ------------
-1. Each vintage is clipped to the district boundary (patches wholly inside are kept as they
-   are; only patches crossing the boundary are intersected with it).
-2. Identical patches are matched first: a start patch and an end patch whose normalised
-   geometries have the same WKB bytes cover exactly the same ground, so the pair is one piece
-   without any overlay (in a survey update most patches are unchanged). Matching is on the
-   geometry alone: the BSM is carried along but two identical geometries are the same ground
-   whatever their BSM.
+1. Each vintage's patches in the district are taken from its patch table
+   (``gisaudit.change.district``): patches lying wholly inside (a fact measured once per
+   package, ``gisaudit.layers.facts``) as they are, still as WKB; only patches crossing the
+   district boundary are decoded and intersected with it (with the boundary's rectangle clip
+   around each patch, not the whole boundary).
+2. Identical patches are matched first: a start patch and an end patch with the same WKB
+   bytes cover exactly the same ground, so the pair is one piece without any overlay (in a
+   survey update most patches are unchanged); it takes the start patch's measured area and
+   zone areas and is not even decoded unless its class changed. Among the rest, patches
+   whose normalised geometries have the same WKB (another start vertex or ring orientation)
+   are matched too. Matching is on the geometry alone: two identical geometries are the same
+   ground whatever their BSM.
 3. Only the remaining (changed) patches are overlaid: an STRtree query pairs every remaining
-   start patch with the remaining end patches it intersects, and the pairs are intersected in
-   one vectorised shapely call. Non-polygonal parts (shared edges, points) are dropped: they
-   have no area.
+   start patch with the remaining end patches it intersects; one DE-9IM matrix per pair sorts
+   it as touching only (dropped), one inside the other (taken as is) or cut (intersected in
+   one vectorised shapely call). Non-polygonal parts (shared edges, points) have no area and
+   are dropped.
 
 Slivers
 -------

@@ -156,3 +156,19 @@ def test_containing_finds_the_patch_of_each_point(layer):
     assert layer.containing(x, y, epsg=4527).tolist() == [0, 1, 2, 3, 4, -1, -1]
     lonlat = shapely.get_coordinates(layer.lonlat(np.arange(3)).tolist()[0].centroid)
     assert layer.containing(lonlat[:, 0], lonlat[:, 1], epsg=4326).tolist() == [0]
+
+
+def test_a_districts_patches_are_built_once_for_tiles_asked_together(layer, monkeypatch):
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    def slow(*args):  # a building that takes a while, as at survey scale
+        time.sleep(0.05)
+        return land_patches(*args)
+
+    monkeypatch.setattr(api.overview, "land_patches", slow)
+    tiles = OverviewTiles()
+    with ThreadPoolExecutor(8) as pool:
+        built = list(pool.map(lambda _: tiles.patches(layer, "120111"), range(16)))
+    assert all(p is built[0] for p in built)
+    assert len(built[0].layer) == 64 and tiles.patches(layer, "120111") is built[0]

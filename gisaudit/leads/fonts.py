@@ -1,4 +1,4 @@
-"""The shipped Chinese font for lead-sheet PDFs (never a system font).
+"""Subsets of the shipped Chinese font (``gisaudit.fonts``) for lead-sheet PDFs.
 
 Embedding glyphs from the 5 MB WenQuanYi collection costs ~0.4 s per PDF (fontTools reloads
 the whole font for every file). We therefore subset the font once (~2 s, fontTools, a
@@ -10,33 +10,16 @@ use, and every PDF embeds from that small font in a few milliseconds, still as T
 from __future__ import annotations
 
 import atexit
-import functools
 import tempfile
 from contextlib import ExitStack
-from importlib import resources
 from pathlib import Path
 
-from matplotlib import font_manager
 from matplotlib.font_manager import FontProperties
 
-_FONT = "data/fonts/wqy-microhei.ttc"
+from gisaudit.fonts import cjk_font_family, cjk_font_path
+
 _files = ExitStack()
 atexit.register(_files.close)
-
-
-@functools.cache
-def shipped_font_path() -> Path:
-    """Path of the shipped WenQuanYi Micro Hei collection (.ttc)."""
-    ref = resources.files("gisaudit").joinpath(_FONT)
-    return Path(_files.enter_context(resources.as_file(ref)))
-
-
-@functools.cache
-def shipped_font_family() -> str:
-    """Register the shipped font with matplotlib; return its family name."""
-    path = shipped_font_path()
-    font_manager.fontManager.addfont(str(path))
-    return FontProperties(fname=str(path)).get_name()
 
 
 _subsets: list[tuple[frozenset[str], FontProperties]] = []
@@ -55,14 +38,14 @@ def pdf_font(text: str, base: str = "") -> FontProperties:
         if need <= chars:
             return props
     chars = need | frozenset(base) | _ASCII
-    shipped_font_family()
+    cjk_font_family()
     try:
         from fontTools import subset
         from fontTools.ttLib import TTFont
 
         folder = Path(_files.enter_context(tempfile.TemporaryDirectory(prefix="gisaudit-font-")))
         path = folder / "wqy-subset.ttf"
-        font = TTFont(str(shipped_font_path()), fontNumber=0)
+        font = TTFont(str(cjk_font_path()), fontNumber=0)
         options = subset.Options()
         options.name_IDs = ["*"]
         options.notdef_outline = True
@@ -73,6 +56,6 @@ def pdf_font(text: str, base: str = "") -> FontProperties:
         font.save(str(path))
         props = FontProperties(fname=str(path))
     except Exception:  # any fontTools failure: embed from the full font (slower, same look)
-        props = FontProperties(fname=str(shipped_font_path()))
+        props = FontProperties(fname=str(cjk_font_path()))
     _subsets.append((chars, props))
     return props

@@ -11,9 +11,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from gisaudit.fonts import mpl_rc
 from gisaudit.layers.classes import default_class_table
 from gisaudit.reports.content import build_header
-from gisaudit.reports.fonts import mpl_rc
 from gisaudit.reports.mapdraw import (
     draw_outline,
     draw_polygons,

@@ -12,9 +12,9 @@ import jinja2
 import matplotlib as mpl
 import numpy as np
 
+from gisaudit.fonts import mpl_rc
 from gisaudit.reports import content
 from gisaudit.reports.figures import ReportFigure
-from gisaudit.reports.fonts import mpl_rc
 from gisaudit.reports.pdf import matrix_colours
 from gisaudit.reports.styles import default_style
 

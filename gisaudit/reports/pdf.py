@@ -16,10 +16,10 @@ from matplotlib.colors import LinearSegmentedColormap, to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
+from gisaudit.fonts import mpl_rc
 from gisaudit.reports import content
 from gisaudit.reports.content import TOTAL, ReportHeader
 from gisaudit.reports.figures import A4_LANDSCAPE, ReportFigure
-from gisaudit.reports.fonts import mpl_rc
 from gisaudit.reports.styles import default_style
 
 if TYPE_CHECKING:

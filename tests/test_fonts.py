@@ -1,6 +1,6 @@
 from matplotlib import font_manager
 
-from gisaudit.reports.fonts import cjk_font_family, cjk_font_path
+from gisaudit.fonts import cjk_font_family, cjk_font_path
 
 
 def test_shipped_font_is_the_one_matplotlib_uses():

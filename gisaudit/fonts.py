@@ -1,4 +1,8 @@
-"""The CJK font shipped with gisaudit, registered with matplotlib (never a system font)."""
+"""The CJK font shipped with gisaudit, registered with matplotlib (never a system font).
+
+One place for the font file: report figures (``mpl_rc``) and lead-sheet PDFs
+(``gisaudit.leads.fonts``) both draw with it.
+"""
 
 from __future__ import annotations
 

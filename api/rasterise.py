@@ -1,14 +1,15 @@
 """Polygons to pixels by the pixel-centre rule, vectorised (numpy + shapely 2).
 
-``fill_polygons(geoms, values, bounds, size, to_tile)`` draws polygons on a ``size`` × ``size``
-grid over the square ``bounds``: a pixel takes the value of the polygon that contains its centre
-(what ``rasterio.features.rasterize`` does without ``all_touched``), 0 where none does. It is a
-scan-line fill: every edge is cut with the horizontal lines through the pixel centres it spans,
-the cuts of one polygon on one row are sorted and paired (even-odd: holes and the parts of a
-multipolygon come out right), and the pixels whose centre lies in a pair's span are set. An
-edge is always cut from its upper end, so the two polygons sharing it cut it at the very same
-float, and a centre on a shared edge goes to exactly one of them. Its cost is in the vertices
-and in the pixels the polygons cover.
+``fill_polygons(geoms, values, bounds, size, to_grid_crs)`` draws polygons on a ``size`` ×
+``size`` grid over the square ``bounds``: a pixel takes the value of the polygon that contains
+its centre (what ``rasterio.features.rasterize`` does without ``all_touched``), 0 where none
+does. It is a scan-line fill: every edge is cut with the horizontal lines through the pixel
+centres it spans, the cuts of one polygon on one row are sorted and paired (even-odd: holes
+and the parts of a multipolygon come out right), and the pixels whose centre lies in a pair's
+span are set. An edge is always cut from its upper end, so the two polygons sharing it cut it
+at the very same float, and a centre on a shared edge goes to exactly one of them. Its cost
+is in the vertices and in the pixels the polygons cover. Parts that are not polygons (lines
+in a collection) are left out.
 
 The vertices go to the grid's CRS through ``api.fastproj.fitted_transform`` (a cubic fitted
 to PROJ over their extent, used where it agrees with PROJ within a thousandth of a pixel).

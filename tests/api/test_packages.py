@@ -127,3 +127,28 @@ def test_register_folder_checks(api, tmp_path):
         {"code": "120111", "name": "西青区"},
     ]
     assert sorted(pkg["zones"]) == ["approvals", "pbf", "redline"]
+
+
+def test_indexed_layers_are_kept_out_of_the_garbage_collectors_scans(tmp_path):
+    """The geometries of a package's indexed layers are frozen (``gc.freeze``): full
+    collections in later requests do not scan them."""
+    import gc
+
+    from api.packages import PackageStore
+    from api.settings import Settings
+
+    store = PackageStore(Settings(data_dir=tmp_path / "data", secret_key="k" * 40))
+    record, _ = store.register_folder(str(make_package(tmp_path, grid=8)), "admin")
+    try:
+        layers = store.layers(record.id)
+        landuse = next(x for k, x in layers.items() if k.startswith("landuse-"))
+        geoms = landuse.geometries(range(len(landuse)))
+        assert len(geoms) == 128 and all(gc.is_tracked(g) for g in geoms)
+        scanned = {id(o) for generation in (0, 1, 2) for o in gc.get_objects(generation)}
+        assert not any(id(g) in scanned for g in geoms)  # in the permanent generation
+        frozen = gc.get_freeze_count()
+        assert frozen > len(geoms)
+        gc.collect()  # collections leave the frozen objects alone
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

@@ -21,6 +21,7 @@ from tests.web.conftest import (
     sign_in,
     wait_for_layers,
 )
+from tests.web.tiles import assert_overview, decoded_bsm, theme_patches, vintages
 from web.styles import map_style
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -130,78 +131,8 @@ def _drawn(page, key: str, side: str) -> int:
     return page.evaluate("([k, s]) => gisaudit.tileStats(k, s).features", [key, side])
 
 
-def _theme_patches(site, side: str, theme: str):
-    """Land-use patches of the audited district in a theme at the tenure's start or end."""
-    from datetime import date
-
-    from gisaudit.layers.classes import default_class_table
-    from gisaudit.layers.package import load_package
-
-    with _api(site, "viewer") as client:
-        vintage = client.get(f"/api/tenures/{TENURE}/scorecard").json()["vintages"][side]
-    package = load_package(site.package)
-    frame = package.landuse_at(date.fromisoformat(vintage)).frame
-    frame = frame[frame["district_code"].astype(str) == AUDITED]
-    return frame[default_class_table().theme_mask(frame["code"].astype(str), theme)]
-
-
 def _requested(page, part: str) -> list[str]:
     return [u for u in page.recorder.urls if part in u]
-
-
-TILE_PAINT = """([key, side]) => {
-    const e = gisaudit.layers[key][side];
-    return Object.values(e.layer._tiles).filter(t => t.current).map(t => {
-        const c = t.el, d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-        const colours = {};
-        let painted = 0;
-        for (let i = 0; i < d.length; i += 4) {
-            if (d[i + 3] > 0) {
-                painted += 1;
-                const k = [d[i], d[i + 1], d[i + 2], d[i + 3]].join(",");
-                colours[k] = (colours[k] || 0) + 1;
-            }
-        }
-        return {z: t.coords.z, x: t.coords.x, y: t.coords.y, size: c.width, painted, colours};
-    });
-}"""
-
-
-def _overview_paint(page, key: str, side: str) -> tuple[float, dict[tuple[int, ...], int]]:
-    """Ground area (m²) of the painted pixels of a tile layer's current tiles, and their
-    colours (r, g, b, a) -> pixels."""
-    import math
-
-    from api.tiles import HALF_WORLD
-
-    area, colours = 0.0, {}
-    for t in page.evaluate(TILE_PAINT, [key, side]):
-        n = 2 ** t["z"]
-        lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (t["y"] + 0.5) / n))))
-        pixel = 2 * HALF_WORLD / n / t["size"] * math.cos(math.radians(lat))  # ground metres
-        area += t["painted"] * pixel**2
-        for k, v in t["colours"].items():
-            rgba = tuple(int(c) for c in k.split(","))
-            colours[rgba] = colours.get(rgba, 0) + v
-    return area, colours
-
-
-def _assert_overview(page, side: str, theme: str, site) -> float:
-    """The theme's overview tiles on one map: every painted pixel in the theme's colour (at
-    the layer's opacity), their area that of the district's patches of the theme."""
-    from gisaudit.geodesy import ellipsoidal_area_m2
-
-    stats = page.evaluate("([k, s]) => gisaudit.tileStats(k, s)", [f"theme_{theme}", side])
-    assert stats["tiles"] > 0 and stats["overview"] == stats["tiles"] and stats["features"] == 0
-    area, colours = _overview_paint(page, f"theme_{theme}", side)
-    r, g, b = (int(map_style().theme_colours[theme][i : i + 2], 16) for i in (1, 3, 5))
-    off = {c: n for c, n in colours.items()
-           if max(abs(c[0] - r), abs(c[1] - g), abs(c[2] - b)) > 3 or abs(c[3] - 140) > 2}
-    assert sum(colours.values()) > 1000 and not off, off  # the theme colour at opacity 0.55
-    patches = _theme_patches(site, side, theme)
-    expected = float(ellipsoidal_area_m2(patches.geometry.to_numpy(), patches.crs).sum())
-    assert area == pytest.approx(expected, rel=0.03)  # pixel sampling at ≈ 60 m
-    return area
 
 
 def test_theme_layers_come_from_vector_tiles(page, site):
@@ -222,7 +153,7 @@ def test_theme_layers_come_from_vector_tiles(page, site):
     assert not _requested(page, "changes.geojson")
     assert page.evaluate("gisaudit.layers.theme_farmland.start.map.getZoom()") <= 12
     # the theme drawn is the district's land of that theme, by class, at start and at end
-    farmland = {side: _assert_overview(page, side, "farmland", site) for side in ("start", "end")}
+    farmland = {side: assert_overview(page, side, "farmland", site) for side in ("start", "end")}
     assert farmland["start"] != farmland["end"]  # two vintages
     changes = _painted(page, "end", "changes")
     assert changes > 0 and _drawn(page, "changes", "end") > 0
@@ -243,30 +174,11 @@ def test_theme_layers_come_from_vector_tiles(page, site):
     wait_for_layers(page)
     assert _painted(page, "start", "theme-farmland") == 0
     assert _requested(page, ".png?theme=water&district_code=" + AUDITED)
-    _assert_overview(page, "start", "water", site)
+    assert_overview(page, "start", "water", site)
     page.check('input[name="theme"][value=""]')
     assert _painted(page, "start", "theme-water") == 0
     # the leads stay a GeoJSON layer with their popups
     assert page.locator("#map-end path[data-lead-id]").count() > 0
-
-
-def _decoded_bsm(site, urls: list[str], theme: str) -> set[str]:
-    """The district's patches of a theme in the vector tiles at ``urls`` (decoded here)."""
-    import mapbox_vector_tile
-
-    from web.pages import theme_codes
-
-    codes = set(theme_codes()[theme])
-    found: set[str] = set()
-    with _api(site, "viewer") as client:
-        for url in urls:
-            r = client.get(url)
-            r.raise_for_status()
-            for layer in mapbox_vector_tile.decode(r.content).values():
-                found |= {f["properties"]["bsm"] for f in layer["features"]
-                          if f["properties"]["district_code"] == AUDITED
-                          and f["properties"]["dlbm"] in codes}  # fmt: skip
-    return found
 
 
 def test_land_use_patches_are_vector_tiles_from_zoom_13(page, site):
@@ -274,9 +186,8 @@ def test_land_use_patches_are_vector_tiles_from_zoom_13(page, site):
     the land-use vector tiles: exactly those the tiles hold, all of them the theme's."""
     sign_in(page, site, "auditor", f"/tenures/{TENURE}")
     wait_for_layers(page)
-    patches = {side: _theme_patches(site, side, "farmland") for side in ("start", "end")}
-    with _api(site, "viewer") as client:
-        vintages = client.get(f"/api/tenures/{TENURE}/scorecard").json()["vintages"]
+    patches = {side: theme_patches(site, side, "farmland") for side in ("start", "end")}
+    days = vintages(site)
     biggest = patches["start"].geometry.area.idxmax()  # planar m² is enough to pick one
     centre = patches["start"].to_crs(4326).geometry[biggest].representative_point()
     page.evaluate("c => gisaudit.layers.theme_farmland.start.map.setView(c, 13, {animate: false})",
@@ -286,10 +197,10 @@ def test_land_use_patches_are_vector_tiles_from_zoom_13(page, site):
     for side in ("start", "end"):
         stats = page.evaluate("([k, s]) => gisaudit.tileStats(k, s)", ["theme_farmland", side])
         assert stats["tiles"] > 0 and stats["overview"] == 0
-        urls = [u for u in _requested(page, f"-{vintages[side]}/13/") if ".mvt" in u]
+        urls = [u for u in _requested(page, f"-{days[side]}/13/") if ".mvt" in u]
         assert urls, side
         drawn = set(stats["keys"])
-        assert drawn == {f"bsm:{b}" for b in _decoded_bsm(site, urls, "farmland")}
+        assert drawn == {f"bsm:{b}" for b in decoded_bsm(site, urls, "farmland")}
         assert drawn and drawn <= {f"bsm:{b}" for b in patches[side]["bsm"].astype(str)}
     assert f"bsm:{patches['start'].loc[biggest, 'bsm']}" in set(
         page.evaluate("([k, s]) => gisaudit.tileStats(k, s).keys", ["theme_farmland", "start"])

@@ -146,16 +146,9 @@ def overlay_tessellations(
     s_idx = np.concatenate([s_same, s_pair])
     e_idx = np.concatenate([e_same, e_pair])
     geoms = np.concatenate([sg[s_same], inter]) if len(inter) else sg[s_same]
+    area = ellipsoidal_area_m2(geoms, crs) if len(geoms) else np.zeros(0)
     pieces = gpd.GeoDataFrame(
-        {
-            "from_bsm": start["bsm"].to_numpy()[s_idx],
-            "to_bsm": end["bsm"].to_numpy()[e_idx],
-            "from_code": start["code"].to_numpy()[s_idx],
-            "to_code": end["code"].to_numpy()[e_idx],
-            "kcxs_from": start["kcxs"].to_numpy(dtype=float)[s_idx],
-            "kcxs_to": end["kcxs"].to_numpy(dtype=float)[e_idx],
-            "area_m2": ellipsoidal_area_m2(geoms, crs) if len(geoms) else np.zeros(0),
-        },
+        _piece_columns(start, end, s_idx, e_idx, area),
         geometry=np.asarray(geoms, dtype=object),
         crs=crs,
     )
@@ -178,21 +171,10 @@ def overlay_district_patches(
     source patches where one of them lies wholly outside or wholly inside the zone, and is
     NaN otherwise, to be measured against the district's zone polygons.
     """
-    s_same, e_same = _same_keys(
-        start.wkb(), end.wkb()
-    )
+    s_same, e_same = _same_keys(start.wkb(), end.wkb())
     sw, ew = start.whole, end.whole
-    matched = pd.DataFrame(
-        {
-            "from_bsm": sw["bsm"].to_numpy()[s_same],
-            "to_bsm": ew["bsm"].to_numpy()[e_same],
-            "from_code": sw["code"].to_numpy()[s_same],
-            "to_code": ew["code"].to_numpy()[e_same],
-            "kcxs_from": sw["kcxs"].to_numpy(dtype=float)[s_same],
-            "kcxs_to": ew["kcxs"].to_numpy(dtype=float)[e_same],
-            "area_m2": sw["area_m2"].to_numpy(dtype=float)[s_same],
-        }
-    )
+    area = sw["area_m2"].to_numpy(dtype=float)[s_same]
+    matched = pd.DataFrame(_piece_columns(sw, ew, s_same, e_same, area))
     for kind in zone_kinds:
         column = f"zone_{kind}_m2"
         side, rows = (ew, e_same) if kind == "approvals" else (sw, s_same)
@@ -244,6 +226,22 @@ def _zone_by_source(
         inside = (zone == whole) & np.isnan(out)
         out[inside] = area[inside]
     return out
+
+
+def _piece_columns(
+    start: pd.DataFrame, end: pd.DataFrame, s_idx: np.ndarray, e_idx: np.ndarray,
+    area_m2: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The attribute columns of pieces made of start rows ``s_idx`` and end rows ``e_idx``."""
+    return {
+        "from_bsm": start["bsm"].to_numpy()[s_idx],
+        "to_bsm": end["bsm"].to_numpy()[e_idx],
+        "from_code": start["code"].to_numpy()[s_idx],
+        "to_code": end["code"].to_numpy()[e_idx],
+        "kcxs_from": start["kcxs"].to_numpy(dtype=float)[s_idx],
+        "kcxs_to": end["kcxs"].to_numpy(dtype=float)[e_idx],
+        "area_m2": area_m2,
+    }
 
 
 def _pair_intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:

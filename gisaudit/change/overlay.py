@@ -43,6 +43,7 @@ from shapely.errors import GEOSException
 
 from gisaudit.errors import AnalysisError
 from gisaudit.geodesy import ellipsoidal_area_m2
+from gisaudit.layers.patches import same_keys
 
 if TYPE_CHECKING:
     from gisaudit.change.district import DistrictPatches
@@ -114,11 +115,11 @@ def overlay_tessellations(
     eg = end.geometry.to_numpy()
     # identical patches: the same WKB bytes (cheap), then the same normalised WKB among the
     # rest (the same polygon written from another start vertex or ring orientation)
-    s_same, e_same = _same_keys(shapely.to_wkb(sg), shapely.to_wkb(eg))
+    s_same, e_same = same_keys(shapely.to_wkb(sg), shapely.to_wkb(eg))
     s_left = np.setdiff1d(np.arange(len(sg)), s_same)
     e_left = np.setdiff1d(np.arange(len(eg)), e_same)
     if s_left.size and e_left.size:
-        s2, e2 = _same_keys(
+        s2, e2 = same_keys(
             shapely.to_wkb(shapely.normalize(sg[s_left])),
             shapely.to_wkb(shapely.normalize(eg[e_left])),
         )
@@ -171,7 +172,7 @@ def overlay_district_patches(
     source patches where one of them lies wholly outside or wholly inside the zone, and is
     NaN otherwise, to be measured against the district's zone polygons.
     """
-    s_same, e_same = _same_keys(start.wkb(), end.wkb())
+    s_same, e_same = same_keys(start.wkb(), end.wkb())
     sw, ew = start.whole, end.whole
     area = sw["area_m2"].to_numpy(dtype=float)[s_same]
     matched = pd.DataFrame(_piece_columns(sw, ew, s_same, e_same, area))
@@ -266,15 +267,6 @@ def _pair_intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if cut.any():
         out[cut] = polygonal(_safe_intersection(a[cut], b[cut]))
     return out
-
-
-def _same_keys(s_key: np.ndarray, e_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (start, end) of equal keys; keys repeated within the end side never match."""
-    keys = pd.Series(e_key)
-    unique_e = keys[~keys.duplicated(keep=False)]
-    pos = pd.Index(unique_e.to_numpy()).get_indexer(pd.Index(s_key))
-    s_same = np.flatnonzero(pos >= 0)
-    return s_same, unique_e.index.to_numpy()[pos[s_same]]
 
 
 def overlay_district(

@@ -27,7 +27,7 @@ import shapely
 
 from gisaudit.geodesy import ellipsoidal_area_m2
 from gisaudit.layers.model import AuditPackage
-from gisaudit.layers.patches import BOX, PatchTable
+from gisaudit.layers.patches import BOX, PatchTable, same_keys
 from gisaudit.layers.zone_areas import area_inside_m2, zone_polygons
 from gisaudit.progress import ProgressFn, no_progress
 
@@ -116,12 +116,9 @@ def patch_facts(
 
 def _same_patches(table: PatchTable, before: PatchTable) -> tuple[np.ndarray, np.ndarray]:
     """Rows (here, there) of patches with the same WKB bytes and district in both tables."""
-    here = pd.Index(table.wkb.to_numpy(zero_copy_only=False))
-    there = pd.Series(before.wkb.to_numpy(zero_copy_only=False))
-    unique = there[~there.duplicated(keep=False)]
-    pos = pd.Index(unique.to_numpy()).get_indexer(here)
-    rows = np.flatnonzero(pos >= 0)
-    other = unique.index.to_numpy()[pos[rows]]
+    rows, other = same_keys(
+        table.wkb.to_numpy(zero_copy_only=False), before.wkb.to_numpy(zero_copy_only=False)
+    )
     same_district = (
         table.columns["district_code"].to_numpy()[rows]
         == before.columns["district_code"].to_numpy()[other]

@@ -38,6 +38,16 @@ def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def same_keys(a_keys: np.ndarray, b_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (in ``a``, in ``b``) of equal keys (e.g. WKB bytes); a key repeated within
+    ``b`` never matches."""
+    keys = pd.Series(b_keys)
+    unique_b = keys[~keys.duplicated(keep=False)]
+    pos = pd.Index(unique_b.to_numpy()).get_indexer(pd.Index(a_keys))
+    a_same = np.flatnonzero(pos >= 0)
+    return a_same, unique_b.index.to_numpy()[pos[a_same]]
+
+
 def text_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """The inverse of ``plain_strings``: string columns as pandas' plain string type."""
     for c in ("bsm", "code", "district_code"):

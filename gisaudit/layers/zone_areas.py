@@ -14,6 +14,7 @@ bounding box it meets:
 from __future__ import annotations
 
 import threading
+import weakref
 from datetime import date
 
 import geopandas as gpd
@@ -68,7 +69,7 @@ def zone_polygons(
     key = (id(frame), kind, end if kind == "approvals" else None)
     with _KEPT_LOCK:
         kept = _KEPT.get(key)
-        if kept is not None and kept[0] is frame:
+        if kept is not None and kept[0]() is frame:
             return kept[1], kept[2]
     frame_used = _approved(frame, end) if kind == "approvals" else frame
     parts = polygons_of(frame_used.geometry.to_numpy()) if len(frame_used) else np.empty(
@@ -76,9 +77,11 @@ def zone_polygons(
     )
     tree = shapely.STRtree(parts)
     with _KEPT_LOCK:
+        for old in [k for k, v in _KEPT.items() if v[0]() is None]:
+            del _KEPT[old]  # the layer is gone (e.g. a package unloaded): so are its polygons
         if len(_KEPT) > 16:
             _KEPT.clear()
-        _KEPT[key] = (frame, parts, tree)
+        _KEPT[key] = (weakref.ref(frame), parts, tree)
     return parts, tree
 
 

@@ -99,3 +99,25 @@ def test_polygons_of_repairs_and_explodes() -> None:
     parts = polygons_of([bowtie, shapely.MultiPolygon([sq(0, 0, 1), sq(5, 5, 1)])])
     assert all(p.geom_type == "Polygon" and p.is_valid for p in parts)
     assert len(parts) == 4
+
+
+def test_kept_zone_polygons_do_not_keep_their_layer_alive() -> None:
+    import gc
+    import weakref
+    from datetime import date
+
+    import geopandas as gpd
+
+    from gisaudit.layers import zone_areas
+
+    layer = gpd.GeoDataFrame(geometry=[sq(0, 0, 10)], crs=CRS)
+    parts, _ = zone_areas.zone_polygons(layer, "pbf", date(2020, 1, 1))
+    assert len(parts) == 1
+    assert zone_areas.zone_polygons(layer, "pbf", date(2020, 1, 1))[0] is parts  # kept
+    gone = weakref.ref(layer)
+    del layer
+    gc.collect()
+    assert gone() is None
+    other = gpd.GeoDataFrame(geometry=[sq(0, 0, 5)], crs=CRS)
+    zone_areas.zone_polygons(other, "pbf", date(2020, 1, 1))
+    assert all(v[0]() is not None for v in zone_areas._KEPT.values())

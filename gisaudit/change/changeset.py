@@ -90,7 +90,9 @@ class ChangeSet:
             out = np.where(np.isnan(known), 0.0, known)
             out[todo] = area_inside_m2(
                 self.pieces.geometry.to_numpy()[todo],
-                self.pieces["area_m2"].to_numpy(dtype=float)[todo], parts, self.crs,
+                self.pieces["area_m2"].to_numpy(dtype=float)[todo],
+                parts,
+                self.crs,
             )
             self._zone_area[zone] = out
         return self._zone_area[zone]
@@ -185,12 +187,11 @@ def build_changeset(
         if "area_m2" in row.columns
         else float(ellipsoidal_area_m2([district], crs)[0])
     )
-    def patches(vintage: date, clip: bool = True) -> DistrictPatches:
-        key = ("patches", district_code, vintage, clip)
+
+    def patches(vintage: date) -> DistrictPatches:
+        key = ("patches", district_code, vintage)
         if key not in reuse:
-            reuse[key] = district_patches(
-                measured(package, vintage), district_code, district, clip=clip
-            )
+            reuse[key] = district_patches(measured(package, vintage), district_code)
         return reuse[key]
 
     start_patches = patches(selection.start)
@@ -202,8 +203,7 @@ def build_changeset(
                 "无法评价。请检查该期数据是否覆盖本区。"
             )
     pieces = overlay_district_patches(start_patches, end_patches, crs, list(package.zones))
-    # dating looks up points inside the district: boundary patches need no clipping
-    middle = [(v, patches(v, clip=False)) for v in selection.intermediate]
+    middle = [(v, patches(v)) for v in selection.intermediate]
     pieces["change_vintage"] = date_changes(pieces, selection.end, middle, table)
     zones = {}
     for kind, frame in package.zones.items():

@@ -2,9 +2,9 @@
 
 Patches that lie wholly inside their district (the ``inside`` fact, measured once per
 package by ``gisaudit.layers.facts``) are taken as they are, still as WKB with their measured
-area and zone areas; only the patches crossing a district boundary are decoded and clipped
-(``gisaudit.change.overlay.clip_to_district``). The result is what clipping the whole
-vintage to the district gives, without touching the geometry of the rest.
+area and zone areas, and so are the pieces the patches crossing a district boundary were cut
+into when the package was measured (``PatchTable.boundary_pieces``). The result is what
+clipping the whole vintage to the district gives, without decoding any geometry.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import pyarrow as pa
 import shapely
 from pyproj import CRS
 
-from gisaudit.change.overlay import clip_to_district
-from gisaudit.layers.patches import BOX, PatchTable, text_columns
+from gisaudit.layers.patches import BOX, PatchTable, plain_strings, text_columns
 
 
 @dataclass(eq=False)
@@ -28,56 +27,62 @@ class DistrictPatches:
     """A vintage's patches in one district.
 
     ``whole``: the rows (attributes and facts, see ``gisaudit.layers.patches``) of the patches
-    lying wholly inside; their WKB is ``source`` at positions ``rows`` (the vintage's own
-    array, shared, not copied); ``clipped``: the boundary patches clipped to the district
-    (``bsm``, ``code``, ``kcxs``, ``geometry``).
+    lying wholly inside, followed by the district's boundary pieces (boundary patches
+    clipped to it when the package was measured); their WKB is, segment by segment, the
+    arrays of ``segments`` at their row positions (the vintage's own arrays, shared, not
+    copied).
     """
 
     whole: pd.DataFrame
-    source: pa.Array
-    rows: np.ndarray
-    clipped: gpd.GeoDataFrame
+    segments: list[tuple[pa.Array, np.ndarray]]
     crs: CRS
     _frame: gpd.GeoDataFrame | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __len__(self) -> int:
-        return len(self.whole) + len(self.clipped)
+        return len(self.whole)
 
     def __getstate__(self) -> dict:
         # the compact form travels (e.g. back from a Dask worker): only this district's WKB,
         # no lock, no decoded frame
         state = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_frame")}
-        state["source"] = self._take(np.arange(len(self.rows)))
-        state["rows"] = np.arange(len(self.rows))
+        wkb = pa.array(self.wkb(), type=pa.large_binary())
+        state["segments"] = [(wkb, np.arange(len(wkb)))]
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state, _lock=threading.Lock(), _frame=None)
 
-    def _take(self, rows: np.ndarray) -> pa.Array:
-        return self.source.take(pa.array(self.rows[np.asarray(rows, dtype=np.int64)]))
-
-    def wkb(self) -> np.ndarray:
-        """The WKB bytes of the whole patches, in ``whole``'s order (object array)."""
-        return self._take(np.arange(len(self.rows))).to_numpy(zero_copy_only=False)
+    def wkb(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The WKB bytes of ``rows`` of ``whole`` (all when None), as an object array."""
+        if rows is None:
+            return np.concatenate(
+                [_take(source, positions) for source, positions in self.segments]
+                or [np.zeros(0, dtype=object)]
+            )
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty(len(rows), dtype=object)
+        offset = 0
+        for source, positions in self.segments:
+            here = (rows >= offset) & (rows < offset + len(positions))
+            if here.any():
+                out[here] = _take(source, positions[rows[here] - offset])
+            offset += len(positions)
+        return out
 
     def whole_geometries(self, rows: np.ndarray | None = None) -> np.ndarray:
-        """Decoded geometries of the whole patches (``rows`` of ``whole``, or all)."""
-        if rows is None:
-            return shapely.from_wkb(self.wkb())
-        return shapely.from_wkb(self._take(rows).to_numpy(zero_copy_only=False))
+        """Decoded geometries of ``rows`` of ``whole`` (all when None)."""
+        return shapely.from_wkb(self.wkb(rows))
 
     def frame(self) -> gpd.GeoDataFrame:
         """All the district's patches decoded: ``bsm``, ``code``, ``kcxs``, ``geometry``."""
         with self._lock:
             if self._frame is None:
-                whole = gpd.GeoDataFrame(
+                self._frame = gpd.GeoDataFrame(
                     text_columns(self.whole[["bsm", "code", "kcxs"]].reset_index(drop=True)),
                     geometry=self.whole_geometries(),
                     crs=self.crs,
                 )
-                self._frame = pd.concat([whole, self.clipped], ignore_index=True)
             return self._frame
 
     def landuse(self) -> gpd.GeoDataFrame:
@@ -89,23 +94,20 @@ class DistrictPatches:
 
         One patch per point (a point on a shared edge touches two: either will do).
         """
-        found_p, found_c = [], []
         # boxes first (from the measured bounding boxes), then the exact test on decoded rows
         p, rows = boxes_holding(self.whole[BOX].to_numpy(), shapely.get_coordinates(points))
-        if len(p):
-            unique, inverse = np.unique(rows, return_inverse=True)
-            geoms = self.whole_geometries(unique)[inverse]
-            hit = shapely.intersects(geoms, points[p])
-            found_p.append(p[hit])
-            found_c.append(self.whole["code"].to_numpy()[rows[hit]])
-        if len(self.clipped):
-            p, rows = self.clipped.sindex.query(points, predicate="intersects")
-            found_p.append(p)
-            found_c.append(self.clipped["code"].astype(str).to_numpy()[rows])
-        if not found_p:
+        if len(p) == 0:
             return np.zeros(0, dtype=int), np.zeros(0, dtype=object)
-        first = pd.Series(np.concatenate(found_c)).groupby(np.concatenate(found_p)).first()
+        unique, inverse = np.unique(rows, return_inverse=True)
+        geoms = self.whole_geometries(unique)[inverse]
+        hit = shapely.intersects(geoms, points[p])
+        codes = self.whole["code"].to_numpy()[rows[hit]]
+        first = pd.Series(codes).groupby(p[hit]).first()
         return first.index.to_numpy(), first.to_numpy()
+
+
+def _take(source: pa.Array, positions: np.ndarray) -> np.ndarray:
+    return source.take(pa.array(positions, type=pa.int64())).to_numpy(zero_copy_only=False)
 
 
 def boxes_holding(boxes: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -136,26 +138,22 @@ def boxes_holding(boxes: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.nda
     return p[hold], r[hold]
 
 
-def district_patches(
-    patches: PatchTable, district_code: str, district: shapely.Geometry, clip: bool = True
-) -> DistrictPatches:
-    """The patches of one vintage in ``district`` (needs the facts of ``gisaudit.layers.facts``).
-
-    ``clip=False`` leaves the boundary patches meeting the district whole: enough to look up
-    points inside the district (dating), and much cheaper.
-    """
+def district_patches(patches: PatchTable, district_code: str) -> DistrictPatches:
+    """The patches of one vintage in a district: those lying wholly inside, then the
+    district's boundary pieces (needs the facts of ``gisaudit.layers.facts``)."""
+    if patches.boundary_pieces is None:
+        raise ValueError("district_patches needs a measured patch table (gisaudit.layers.facts)")
     cols = patches.columns
     inside = cols["inside"].to_numpy(dtype=bool)
     whole = np.flatnonzero(inside & (cols["district_code"] == district_code).to_numpy())
-    xmin, ymin, xmax, ymax = district.bounds
-    box = cols[BOX].to_numpy()
-    near = ~inside & (box[:, 0] <= xmax) & (box[:, 2] >= xmin)
-    near &= (box[:, 1] <= ymax) & (box[:, 3] >= ymin)
-    candidates = patches.frame(np.flatnonzero(near))
+    pieces = patches.boundary_pieces
+    mine = np.flatnonzero((pieces.columns["district_code"] == district_code).to_numpy())
+    frame = pd.concat(
+        [cols.iloc[whole], pieces.columns.iloc[mine].drop(columns=["patch_row"])],
+        ignore_index=True,
+    )
     return DistrictPatches(
-        whole=cols.iloc[whole].reset_index(drop=True),
-        source=patches.wkb,
-        rows=whole,
-        clipped=clip_to_district(candidates, district, clip=clip),
+        whole=plain_strings(frame),
+        segments=[(patches.wkb, whole), (pieces.wkb, mine)],
         crs=patches.crs,
     )

@@ -41,34 +41,14 @@ import shapely
 from pyproj import CRS
 from shapely.errors import GEOSException
 
-from gisaudit.errors import AnalysisError
 from gisaudit.geodesy import ellipsoidal_area_m2
+from gisaudit.layers.clipping import clip_to_boundary, polygonal, safe_intersection
 from gisaudit.layers.patches import same_keys
 
 if TYPE_CHECKING:
     from gisaudit.change.district import DistrictPatches
 
 PIECE_COLUMNS = ["from_bsm", "to_bsm", "from_code", "to_code", "kcxs_from", "kcxs_to", "area_m2"]
-
-
-def polygonal(geoms: np.ndarray) -> np.ndarray:
-    """Keep only the polygonal parts of each geometry (GeometryCollections from overlays)."""
-    geoms = np.asarray(geoms, dtype=object)
-    types = shapely.get_type_id(geoms)
-    out = geoms.copy()
-    mixed = np.flatnonzero(types == 7)  # GeometryCollection
-    if mixed.size:
-        parts, index = shapely.get_parts(geoms[mixed], return_index=True)
-        parts, sub = shapely.get_parts(parts, return_index=True)
-        index = index[sub]
-        keep = shapely.get_type_id(parts) == 3
-        fixed = np.full(mixed.size, shapely.Polygon(), dtype=object)
-        if keep.any():
-            shapely.multipolygons(parts[keep], indices=index[keep], out=fixed)
-        out[mixed] = fixed
-    nonpoly = ~np.isin(shapely.get_type_id(out), (3, 6))
-    out[nonpoly] = shapely.Polygon()
-    return out
 
 
 def clip_to_district(
@@ -88,7 +68,7 @@ def clip_to_district(
     inside = shapely.covers(district, geoms) if clip else np.ones(len(geoms), dtype=bool)
     geoms = geoms.copy()
     if (~inside).any():
-        geoms[~inside] = polygonal(_clip_to(geoms[~inside], district))
+        geoms[~inside] = polygonal(clip_to_boundary(geoms[~inside], district))
     keep = ~shapely.is_empty(geoms)
     out = gpd.GeoDataFrame(
         {
@@ -187,12 +167,11 @@ def overlay_district_patches(
     def rest(side: DistrictPatches, same: np.ndarray) -> gpd.GeoDataFrame:
         left = np.setdiff1d(np.arange(len(side.whole)), same)
         facts = ["area_m2", *(f"zone_{k}_m2" for k in zone_kinds if f"zone_{k}_m2" in side.whole)]
-        whole = gpd.GeoDataFrame(
+        return gpd.GeoDataFrame(
             side.whole[["bsm", "code", "kcxs", *facts]].iloc[left].reset_index(drop=True),
             geometry=side.whole_geometries(left),
             crs=side.crs,
         )
-        return pd.concat([whole, side.clipped], ignore_index=True)  # clipped: facts NaN
 
     s_rest, e_rest = rest(start, s_same), rest(end, e_same)
     overlaid = overlay_tessellations(s_rest, e_rest, crs, rows=True)
@@ -230,7 +209,10 @@ def _zone_by_source(
 
 
 def _piece_columns(
-    start: pd.DataFrame, end: pd.DataFrame, s_idx: np.ndarray, e_idx: np.ndarray,
+    start: pd.DataFrame,
+    end: pd.DataFrame,
+    s_idx: np.ndarray,
+    e_idx: np.ndarray,
     area_m2: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """The attribute columns of pieces made of start rows ``s_idx`` and end rows ``e_idx``."""
@@ -255,7 +237,7 @@ def _pair_intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     try:
         matrix = pd.Series(shapely.relate(a, b), dtype=object)
     except GEOSException:
-        return polygonal(_safe_intersection(a, b))
+        return polygonal(safe_intersection(a, b))
     meet = (matrix.str[0] != "F").to_numpy()
     a_inside = meet & (matrix.str[2] == "F").to_numpy() & (matrix.str[5] == "F").to_numpy()
     b_inside = meet & ~a_inside & (matrix.str[6] == "F").to_numpy()
@@ -265,7 +247,7 @@ def _pair_intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out[b_inside] = b[b_inside]
     cut = meet & ~a_inside & ~b_inside
     if cut.any():
-        out[cut] = polygonal(_safe_intersection(a[cut], b[cut]))
+        out[cut] = polygonal(safe_intersection(a[cut], b[cut]))
     return out
 
 
@@ -276,34 +258,6 @@ def overlay_district(
     return overlay_tessellations(
         clip_to_district(start, district), clip_to_district(end, district), crs
     )
-
-
-def _clip_to(geoms: np.ndarray, district: shapely.Geometry) -> np.ndarray:
-    """Each geometry intersected with ``district``, against only the part of the district
-    boundary near it (a district boundary has thousands of vertices; its rectangle clip
-    around each patch, when valid, gives the same intersection much faster)."""
-    pad = 1.0  # m: the rectangle holds the patch with room to spare
-    local = np.empty(len(geoms), dtype=object)
-    local[:] = [  # clip_by_rect takes one rectangle per call
-        shapely.clip_by_rect(district, x0 - pad, y0 - pad, x1 + pad, y1 + pad)
-        for x0, y0, x1, y1 in shapely.bounds(geoms)
-    ]
-    bad = ~shapely.is_valid(local)  # a rectangle clip may be invalid: use the whole district
-    local[bad] = district
-    return _safe_intersection(geoms, local)
-
-
-def _safe_intersection(a: np.ndarray, b: np.ndarray | shapely.Geometry) -> np.ndarray:
-    try:
-        return shapely.intersection(a, b)
-    except GEOSException:
-        try:
-            return shapely.intersection(shapely.make_valid(a), shapely.make_valid(b))
-        except GEOSException as exc:
-            raise AnalysisError(
-                f"叠加分析失败（几何拓扑错误：{exc}）。"
-                "请先运行 gisaudit validate 检查并修复图斑几何。"
-            ) from exc
 
 
 def _column(frame: pd.DataFrame, name: str, default: object) -> pd.Series:

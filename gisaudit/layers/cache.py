@@ -5,9 +5,9 @@ each vintage tiles the districts without overlaps or gaps) takes minutes; the ev
 itself much less. After a package validates, its loaded layers are written here as
 GeoParquet files (geometry as WKB: every coordinate bit kept) with a small JSON index;
 land-use vintages as their patch tables (``gisaudit.layers.patches``) with the measured
-facts, in Arrow IPC files that are memory-mapped on reading: the WKB is neither copied nor
-decoded until the engine asks for a district's patches. The next ``load_package`` of the
-same files reads them back instead of validating again.
+facts and boundary pieces, in Arrow IPC files that are memory-mapped on reading: the WKB is
+neither copied nor decoded until the engine asks for a district's patches. The next
+``load_package`` of the same files reads them back instead of validating again.
 
 The key covers everything the loaded package depends on: every file under the package folder
 (path, size, modification time), gisaudit's version and its rule tables. Change any file and
@@ -37,7 +37,7 @@ from gisaudit.concurrency import map_in_threads
 from gisaudit.layers.model import AuditPackage, CoastlineVintage, LandUseVintage, RasterRef
 from gisaudit.layers.patches import PatchTable, plain_strings
 
-CACHE_VERSION = "5"  # bump when the shape of a loaded package changes
+CACHE_VERSION = "6"  # bump when the shape of a loaded package changes
 KEEP = 3
 RULES = Path(__file__).resolve().parent.parent / "rules"
 INDEX = "package.json"
@@ -123,7 +123,10 @@ def _write(folder: Path, package: AuditPackage) -> None:
         "districts": geo("districts.parquet", package.districts),
         "landuse": [
             {"vintage": v.vintage.isoformat(), "source": v.source,
-             "file": _write_patches(folder / f"landuse-{n}.arrow", v.patches)}
+             "file": _write_patches(folder / f"landuse-{n}.arrow", v.patches),
+             "pieces": _write_patches(folder / f"landuse-{n}-pieces.arrow",
+                                      v.patches.boundary_pieces)
+             if v.patches.boundary_pieces is not None else None}
             for n, v in enumerate(package.landuse)
         ],
         "zones": {kind: geo(f"zone-{kind}.parquet", f) for kind, f in package.zones.items()},
@@ -146,7 +149,14 @@ def _read(folder: Path, index: dict[str, Any], root: Path) -> AuditPackage:
     frames = dict(zip(files, map_in_threads(lambda f: gpd.read_parquet(folder / f), files),
                       strict=True))  # fmt: skip
     crs = CRS.from_wkt(index["crs"])
-    patches = map_in_threads(lambda v: _read_patches(folder / v["file"], crs), index["landuse"])
+
+    def read_vintage(v: dict[str, Any]) -> PatchTable:
+        table = _read_patches(folder / v["file"], crs)
+        if v.get("pieces"):
+            table = table.with_boundary_pieces(_read_patches(folder / v["pieces"], crs))
+        return table
+
+    patches = map_in_threads(read_vintage, index["landuse"])
     root = root.resolve()
     return AuditPackage(
         root=root,

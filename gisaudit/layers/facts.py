@@ -10,9 +10,14 @@ For every patch of every vintage (columns added to its ``PatchTable``):
   the vintage's date;
 - ``xmin``, ``ymin``, ``xmax``, ``ymax``: its bounding box (package CRS).
 
+And the vintage's boundary pieces (``PatchTable.boundary_pieces``): every patch that is not
+``inside`` clipped to each district it meets, with the same facts, so that evaluating a
+district never clips: the district's patches are its inside patches plus its pieces.
+
 A survey update leaves most patches as they were, so a patch whose WKB is byte-identical to
 one of the previous vintage (same district) takes that patch's facts instead of being
-measured again; approvals are measured afresh only when approvals were added in between.
+measured again (its boundary pieces are taken over too); approvals are measured afresh only
+when approvals were added in between.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from gisaudit.geodesy import ellipsoidal_area_m2
+from gisaudit.layers.clipping import clip_to_boundary, polygonal
 from gisaudit.layers.model import AuditPackage
-from gisaudit.layers.patches import BOX, PatchTable, same_keys
+from gisaudit.layers.patches import BOX, PatchTable, plain_strings, same_keys
 from gisaudit.layers.zone_areas import area_inside_m2, zone_polygons
 from gisaudit.progress import ProgressFn, no_progress
 
@@ -46,9 +53,7 @@ def measure_patches(package: AuditPackage, progress: ProgressFn = no_progress) -
         progress(f"量算第 {n}/{total} 期图斑面积与所在分区", n - 1, total)
         table = vintage.patches
         if not table.has_facts:
-            table = table.with_columns(
-                patch_facts(table, package, vintage.vintage, previous=previous)
-            )
+            table = measure_table(table, package, vintage.vintage, previous=previous)
             vintage = vintage.with_patches(table)
         vintages.append(vintage)
         previous = (vintage.vintage, table)
@@ -58,8 +63,23 @@ def measure_patches(package: AuditPackage, progress: ProgressFn = no_progress) -
 def measured(package: AuditPackage, vintage: date) -> PatchTable:
     """The vintage's patch table with its facts (measured now when the package came without)."""
     return package.landuse_at(vintage).measured(
-        lambda table: table.with_columns(patch_facts(table, package, vintage))
+        lambda table: measure_table(table, package, vintage)
     )
+
+
+def measure_table(
+    table: PatchTable,
+    package: AuditPackage,
+    when: date,
+    previous: tuple[date, PatchTable] | None = None,
+) -> PatchTable:
+    """``table`` with its facts and boundary pieces (see module doc) measured.
+
+    ``previous``: the (date, measured table) of the vintage before, whose identical patches
+    lend their facts and pieces.
+    """
+    table = table.with_columns(patch_facts(table, package, when, previous=previous))
+    return table.with_boundary_pieces(boundary_pieces(table, package, when, previous=previous))
 
 
 def patch_facts(
@@ -112,6 +132,90 @@ def patch_facts(
         todo = np.flatnonzero(out[column].isna().to_numpy())
         out.loc[todo, column] = _zone_m2(table, todo, out, package.zones[kind], kind, when)
     return out
+
+
+def boundary_pieces(
+    table: PatchTable,
+    package: AuditPackage,
+    when: date,
+    previous: tuple[date, PatchTable] | None = None,
+) -> PatchTable:
+    """The patches of ``table`` (with its facts) that are not ``inside``, each clipped to every
+    district it meets: one row per non-empty piece, with ``bsm``, ``code``, ``kcxs`` of the
+    patch, ``district_code`` of the district, ``patch_row``, and the facts of the piece
+    (``area_m2`` in m², ``inside`` true, zone areas, box). Clipping is what
+    ``gisaudit.change.overlay.clip_to_district`` does to a vintage."""
+    cols = table.columns
+    kinds = list(package.zones)
+    boundary = ~cols["inside"].to_numpy(dtype=bool)
+    parts: list[tuple[pd.DataFrame, pa.Array]] = []
+    lent = np.zeros(len(table), dtype=bool)
+    if previous is not None and previous[1].boundary_pieces is not None and len(table):
+        before_date, before = previous
+        here, there = _same_patches(table, before)
+        keep = boundary[here]
+        here, there = here[keep], there[keep]
+        lent[here] = True
+        old = before.boundary_pieces
+        assert old is not None
+        lookup = np.full(len(before), -1, dtype=np.int64)
+        lookup[there] = here
+        taken = np.flatnonzero(lookup[old.columns["patch_row"].to_numpy()] >= 0)
+        facts = old.columns.iloc[taken].reset_index(drop=True)
+        facts["patch_row"] = lookup[facts["patch_row"].to_numpy()]
+        for kind in kinds:
+            stale = _approvals_changed(package, kind, before_date, when)
+            if stale or zone_column(kind) not in facts:
+                facts[zone_column(kind)] = np.nan
+        parts.append((facts, old.wkb.take(pa.array(taken))))
+    new = np.flatnonzero(boundary & ~lent)
+    parts.append(_clipped_pieces(table, new, package))
+    facts = pd.concat([p[0] for p in parts], ignore_index=True)
+    wkb = pa.concat_arrays([p[1] for p in parts])
+    # attributes from this vintage (an identical patch may have been recoded), in patch order
+    rows = facts["patch_row"].to_numpy()
+    for c in ("bsm", "code", "kcxs"):
+        facts[c] = cols[c].to_numpy()[rows]
+    order = np.argsort(rows, kind="stable")
+    facts = facts.iloc[order].reset_index(drop=True)
+    facts["district_code"] = facts["district_code"].astype(str)
+    pieces = PatchTable(plain_strings(facts), wkb.take(pa.array(order)), table.crs)
+    for kind in kinds:
+        column = zone_column(kind)
+        values = pieces.columns[column].to_numpy(dtype=float).copy()
+        todo = np.flatnonzero(np.isnan(values))
+        values[todo] = _zone_m2(pieces, todo, pieces.columns, package.zones[kind], kind, when)
+        pieces.columns[column] = values
+    return pieces
+
+
+def _clipped_pieces(
+    table: PatchTable, rows: np.ndarray, package: AuditPackage
+) -> tuple[pd.DataFrame, pa.Array]:
+    """Patches ``rows`` clipped to each district they meet: (facts without zone areas, WKB)."""
+    geoms = table.geometries(rows)
+    districts = package.districts.geometry.to_numpy()
+    codes = package.districts["district_code"].astype(str).to_numpy()
+    g, d = shapely.STRtree(districts).query(geoms, predicate="intersects")
+    order = np.lexsort((d, g))
+    g, d = g[order], d[order]
+    pieces = geoms[g].copy()
+    for k in np.unique(d):
+        mine = np.flatnonzero(d == k)
+        boundary = districts[k]
+        shapely.prepare(boundary)
+        cut = mine[~shapely.covers(boundary, pieces[mine])]
+        if len(cut):
+            pieces[cut] = polygonal(clip_to_boundary(pieces[cut], boundary))
+    keep = ~shapely.is_empty(pieces)
+    g, d, pieces = g[keep], d[keep], pieces[keep]
+    facts = pd.DataFrame({"patch_row": rows[g].astype(np.int64), "district_code": codes[d]})
+    facts["area_m2"] = ellipsoidal_area_m2(pieces, table.crs) if len(pieces) else np.zeros(0)
+    facts["inside"] = True
+    facts[BOX] = shapely.bounds(pieces) if len(pieces) else np.zeros((0, 4))
+    for kind in package.zones:
+        facts[zone_column(kind)] = np.nan
+    return facts, pa.array(shapely.to_wkb(pieces), type=pa.large_binary())
 
 
 def _same_patches(table: PatchTable, before: PatchTable) -> tuple[np.ndarray, np.ndarray]:

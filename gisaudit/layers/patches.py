@@ -8,7 +8,10 @@ Arrow array (no per-object overhead); ``geometries(rows)`` decodes just those ro
 Columns: ``bsm``, ``code``, ``district_code``, ``kcxs`` (see ``LandUseVintage``) and, once
 measured (``gisaudit.layers.facts``), the per-patch facts: ``area_m2`` (ellipsoidal),
 ``inside`` (its district's boundary covers it), ``zone_<kind>_m2`` (area inside each zone
-kind of the package) and the bounding box ``xmin``, ``ymin``, ``xmax``, ``ymax``.
+kind of the package) and the bounding box ``xmin``, ``ymin``, ``xmax``, ``ymax``; and its
+``boundary_pieces``: every patch not lying wholly inside its district, clipped to each district
+it meets (a table of its own, with the same facts, ``district_code`` being the district it was
+clipped to and ``patch_row`` the row of the patch it comes from).
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class PatchTable:
     columns: pd.DataFrame
     wkb: pa.Array  # large_binary, ISO WKB as shapely writes it
     crs: CRS
+    boundary_pieces: PatchTable | None = None  # measured with the facts (module doc)
 
     def __len__(self) -> int:
         return len(self.columns)
@@ -90,8 +94,13 @@ class PatchTable:
 
     @property
     def has_facts(self) -> bool:
-        """True once ``gisaudit.layers.facts`` has measured the patches."""
-        return "area_m2" in self.columns.columns and "inside" in self.columns.columns
+        """True once ``gisaudit.layers.facts`` has measured the patches (and clipped the
+        boundary ones)."""
+        return (
+            "area_m2" in self.columns.columns
+            and "inside" in self.columns.columns
+            and self.boundary_pieces is not None
+        )
 
     def wkb_of(self, rows: np.ndarray) -> np.ndarray:
         """The WKB bytes of ``rows`` as an object array (comparable, hashable)."""
@@ -117,7 +126,11 @@ class PatchTable:
     def with_columns(self, extra: pd.DataFrame) -> PatchTable:
         """The same patches with ``extra`` columns (one row per patch) added or replaced."""
         columns = self.columns.drop(columns=[c for c in extra.columns if c in self.columns])
-        joined = pd.concat(
-            [columns.reset_index(drop=True), extra.reset_index(drop=True)], axis=1
-        )
-        return PatchTable(joined, self.wkb, self.crs)
+        joined = pd.concat([columns.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
+        # boundary pieces copy the attributes: new attributes make them stale
+        stale = any(c in ATTRIBUTES for c in extra.columns)
+        return PatchTable(joined, self.wkb, self.crs, None if stale else self.boundary_pieces)
+
+    def with_boundary_pieces(self, pieces: PatchTable) -> PatchTable:
+        """The same patches with their ``boundary_pieces`` (see module doc)."""
+        return PatchTable(self.columns, self.wkb, self.crs, pieces)

@@ -1,4 +1,4 @@
-"""A district's patches from the patch table: whole ones kept as WKB, boundary ones clipped."""
+"""A district's patches from the patch table: inside ones and boundary pieces, kept as WKB."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from gisaudit.change.dating import _codes_at
 from gisaudit.change.district import DistrictPatches, district_patches
 from gisaudit.change.overlay import clip_to_district
 from gisaudit.geodesy import ellipsoidal_area_m2
-from gisaudit.layers.facts import measure_patches, measured, patch_facts
+from gisaudit.layers.facts import measure_patches, measure_table, measured
 from gisaudit.layers.model import AuditPackage, LandUseVintage
 from gisaudit.layers.patches import PatchTable
 from tests.layers.two_districts import DISTRICTS, EPSG, V1, X0, Y0, A, B, package, rect
@@ -38,7 +38,7 @@ def test_same_ground_as_clipping_the_whole_vintage(
     measured_package: AuditPackage, code: str, n: int
 ) -> None:
     vintage = measured_package.landuse[n]
-    got = district_patches(vintage.patches, code, DISTRICTS[code]).frame()
+    got = district_patches(vintage.patches, code).frame()
     expected = clip_to_district(vintage.frame, DISTRICTS[code])
     assert list(got.columns) == ["bsm", "code", "kcxs", "geometry"]
     assert got.crs == expected.crs
@@ -55,16 +55,30 @@ def test_same_ground_as_clipping_the_whole_vintage(
     assert sorted(got["bsm"]) == sorted(expected["bsm"])
 
 
-def test_whole_and_clipped_patches_of_district_a(measured_package: AuditPackage) -> None:
-    found = district_patches(measured_package.landuse[0].patches, A, DISTRICTS[A])
+def _pieces_of(package: AuditPackage, n: int, code: str) -> gpd.GeoDataFrame:
+    pieces = package.landuse[n].patches.boundary_pieces
+    assert pieces is not None
+    mine = np.flatnonzero((pieces.columns["district_code"] == code).to_numpy())
+    frame = pieces.frame(mine)
+    frame["patch_row"] = pieces.columns["patch_row"].to_numpy()[mine]
+    return frame
+
+
+def test_inside_patches_and_boundary_pieces_of_district_a(measured_package: AuditPackage) -> None:
+    found = district_patches(measured_package.landuse[0].patches, A)
     assert sorted(found.whole["bsm"]) == ["2018-a00", "2018-a01", "2018-a10", "2018-a11",
-                                          "2018-a21"]  # fmt: skip
-    assert sorted(found.clipped["bsm"]) == ["2018-a20", "2018-ax"]
+                                          "2018-a20", "2018-a21", "2018-ax"]  # fmt: skip
+    assert sorted(_pieces_of(measured_package, 0, A)["bsm"]) == ["2018-a20", "2018-ax"]
     assert len(found) == 7
-    # the whole ones keep their measured facts; ax is cut at x = 300
-    assert "area_m2" in found.whole and "zone_pbf_m2" in found.whole
-    ax = found.clipped[found.clipped["bsm"] == "2018-ax"].geometry.iloc[0]
-    assert shapely.equals(ax, rect(250, 100, 300, 200))
+    # every row keeps its measured facts, the pieces theirs; ax is cut at x = 300
+    for column in ("area_m2", "zone_pbf_m2", "xmin"):
+        assert not found.whole[column].isna().any(), column
+    frame = found.frame().set_index("bsm")
+    assert shapely.equals(frame.geometry["2018-ax"], rect(250, 100, 300, 200))
+    ax = found.whole[found.whole["bsm"] == "2018-ax"]
+    assert ax["area_m2"].iloc[0] == pytest.approx(
+        ellipsoidal_area_m2([rect(250, 100, 300, 200)], EPSG)[0], rel=1e-9
+    )
     assert shapely.equals_exact(
         found.whole_geometries(np.array([0])), [rect(0, 0, 100, 100)], 0
     ).all()  # a00 comes first, its geometry as it was
@@ -73,12 +87,13 @@ def test_whole_and_clipped_patches_of_district_a(measured_package: AuditPackage)
 def test_district_b_gets_the_overlap_strip_of_a_neighbour_patch(
     measured_package: AuditPackage,
 ) -> None:
-    found = district_patches(measured_package.landuse[0].patches, B, DISTRICTS[B])
-    assert not any(b.startswith("2018-a") for b in found.whole["bsm"])
-    clipped = found.clipped.set_index("bsm").geometry
-    assert sorted(clipped.index) == ["2018-a20", "2018-ax"]
-    assert shapely.equals(clipped["2018-a20"], rect(299, 0, 300, 100))  # the 1 m strip
-    assert shapely.equals(clipped["2018-ax"], rect(299, 100, 350, 200))
+    found = district_patches(measured_package.landuse[0].patches, B)
+    pieces = _pieces_of(measured_package, 0, B).set_index("bsm").geometry
+    assert sorted(pieces.index) == ["2018-a20", "2018-ax"]
+    assert shapely.equals(pieces["2018-a20"], rect(299, 0, 300, 100))  # the 1 m strip
+    assert shapely.equals(pieces["2018-ax"], rect(299, 100, 350, 200))
+    assert {"2018-a20", "2018-ax"} <= set(found.whole["bsm"])
+    assert not {b for b in found.whole["bsm"] if b.startswith("2018-a")} - {"2018-a20", "2018-ax"}
 
 
 def test_patches_of_another_district_or_outside_are_left_out(
@@ -101,18 +116,18 @@ def test_patches_of_another_district_or_outside_are_left_out(
         ignore_index=True,
     )
     table = PatchTable.from_frame(frame)
-    table = table.with_columns(patch_facts(table, measured_package, V1))
+    table = measure_table(table, measured_package, V1)
     for code in (A, B):
-        found = district_patches(table, code, DISTRICTS[code])
+        found = district_patches(table, code)
         bsm = set(found.frame()["bsm"])
         assert not bsm & {"far", "blank"}
-        other = "2018-b" if code == A else "2018-a"
-        assert not any(b.startswith(other) for b in found.whole["bsm"])
+        expected = clip_to_district(measured_package.landuse[0].frame, DISTRICTS[code])
+        assert bsm == set(expected["bsm"])
         assert len(found) == (7 if code == A else 8)
 
 
 def test_codes_at_points_in_whole_and_clipped_patches(measured_package: AuditPackage) -> None:
-    found = district_patches(measured_package.landuse[1].patches, A, DISTRICTS[A])
+    found = district_patches(measured_package.landuse[1].patches, A)
     points = shapely.points(
         np.array(
             [
@@ -138,13 +153,13 @@ def test_codes_at_points_in_whole_and_clipped_patches(measured_package: AuditPac
 
 
 def test_codes_at_with_no_point_found(measured_package: AuditPackage) -> None:
-    found = district_patches(measured_package.landuse[0].patches, A, DISTRICTS[A])
+    found = district_patches(measured_package.landuse[0].patches, A)
     index, codes = found.codes_at(shapely.points(np.array([(X0 - 50, Y0 - 50)])))
     assert len(index) == 0 and len(codes) == 0
 
 
 def test_pickled_district_patches_still_decode(measured_package: AuditPackage) -> None:
-    found = district_patches(measured_package.landuse[1].patches, A, DISTRICTS[A])
+    found = district_patches(measured_package.landuse[1].patches, A)
     before = found.frame()  # decoded and indexed before pickling: not shipped
     found.codes_at(shapely.points(np.array([(X0 + 50, Y0 + 50)])))
     back: DistrictPatches = pickle.loads(pickle.dumps(found))
@@ -189,7 +204,7 @@ def test_blank_kcxs_and_bsm_of_a_hand_built_frame_read_as_clipping_reads_them() 
     frame.loc[frame["bsm"] == "2018-a00", "kcxs"] = np.nan
     frame.loc[frame["bsm"] == "2018-a01", "bsm"] = None
     pkg = replace(package((2018,)), landuse=(LandUseVintage(V1, frame, "x.gpkg"),))
-    got = district_patches(measured(pkg, V1), A, DISTRICTS[A]).frame()
+    got = district_patches(measured(pkg, V1), A).frame()
     expected = clip_to_district(frame, DISTRICTS[A])
     assert not got["kcxs"].isna().any()
     assert sorted(got["kcxs"]) == sorted(expected["kcxs"])

@@ -44,7 +44,7 @@ def measured_package() -> AuditPackage:
 
 
 def _sides(pkg: AuditPackage, code: str, s: int, e: int) -> tuple[DistrictPatches, ...]:
-    return tuple(district_patches(pkg.landuse[n].patches, code, DISTRICTS[code]) for n in (s, e))
+    return tuple(district_patches(pkg.landuse[n].patches, code) for n in (s, e))
 
 
 def _by_transition(pieces: pd.DataFrame) -> pd.Series:
@@ -115,7 +115,7 @@ def test_recoded_identical_patch_keeps_its_geometry(measured_package: AuditPacka
     assert changed.geometry.notna().all()  # dating needs a point on every changed piece
 
 
-def test_reshaped_and_clipped_patches_are_overlaid_without_zone_facts(
+def test_reshaped_patches_are_overlaid_and_unchanged_boundary_pieces_matched(
     measured_package: AuditPackage,
 ) -> None:
     start, end = _sides(measured_package, A, 0, 1)
@@ -124,12 +124,15 @@ def test_reshaped_and_clipped_patches_are_overlaid_without_zone_facts(
     assert a11["to_bsm"].tolist() == ["2020-a11e", "2020-a11w"]
     assert a11["area_m2"].to_numpy() == pytest.approx([5000.0, 5000.0], rel=1e-6)
     assert a11.geometry.notna().all()
-    # boundary patches come clipped: overlaid too, even though they did not change
-    boundary = pieces[pieces["from_bsm"].isin(["2018-a20", "2018-ax"])]
-    assert len(boundary) == 2 and boundary.geometry.notna().all()
-    # clipped on both sides: no measured source patch tells the zone area
+    # unchanged boundary patches: their pieces (cut when the package was measured) match
+    # like whole patches, undecoded, with the pieces' measured areas and zone areas
+    boundary = pieces[pieces["from_bsm"].isin(["2018-a20", "2018-ax"])].set_index("from_bsm")
+    assert len(boundary) == 2 and boundary.geometry.isna().all()
+    assert boundary.loc["2018-ax", "area_m2"] == pytest.approx(
+        ellipsoidal_area_m2([rect(250, 100, 300, 200)], EPSG)[0], rel=1e-9
+    )
     for kind in ZONE_KINDS:
-        assert boundary[f"zone_{kind}_m2"].isna().all()
+        assert boundary[f"zone_{kind}_m2"].notna().all()
     # a reshaped whole patch: where a source patch lies wholly outside / inside a zone, the
     # piece's zone area is 0 / its own area; elsewhere NaN (measured by the change set)
     for kind in ZONE_KINDS:

@@ -14,7 +14,13 @@ import pytest
 import shapely
 
 from gisaudit.geodesy import ellipsoidal_area_m2
-from gisaudit.layers.facts import measure_patches, measured, patch_facts, zone_column
+from gisaudit.layers.facts import (
+    measure_patches,
+    measure_table,
+    measured,
+    patch_facts,
+    zone_column,
+)
 from gisaudit.layers.model import AuditPackage
 from gisaudit.layers.patches import BOX, PatchTable
 from gisaudit.layers.zone_areas import area_inside_m2, zone_parts
@@ -267,9 +273,10 @@ def test_vintage_measured_calls_the_measurement_once() -> None:
         calls.append(1)
         time.sleep(0.05)  # the other threads arrive meanwhile
         n = len(table)
-        return table.with_columns(
+        facts = table.with_columns(
             pd.DataFrame({"area_m2": np.ones(n), "inside": np.ones(n, dtype=bool)})
         )
+        return facts.with_boundary_pieces(facts)
 
     out: list[PatchTable] = []
 
@@ -286,3 +293,101 @@ def test_vintage_measured_calls_the_measurement_once() -> None:
     assert len(out) == 3 and all(o is out[0] for o in out)
     assert vintage.patches is out[0]
     assert vintage._frame is not None  # the decoded frame is kept
+
+
+# boundary pieces: the patches not inside, clipped to each district they meet
+
+
+def _pieces(table: PatchTable) -> pd.DataFrame:
+    """The boundary pieces' columns, indexed by (patch name, district), with the geometry."""
+    pieces = table.boundary_pieces
+    assert pieces is not None
+    cols = pieces.columns.copy()
+    cols["geometry"] = pieces.geometries()
+    cols.index = pd.MultiIndex.from_arrays(
+        [cols["bsm"].astype(str).str.split("-").str[1], cols["district_code"].astype(str)]
+    )
+    return cols
+
+
+def test_boundary_pieces_are_the_boundary_patches_clipped_to_each_district(
+    measured_package: AuditPackage,
+) -> None:
+    expected = {
+        ("a20", A): rect(200, 0, 300, 100), ("a20", B): rect(299, 0, 300, 100),
+        ("ax", A): rect(250, 100, 300, 200), ("ax", B): rect(299, 100, 350, 200),
+    }  # fmt: skip
+    for vintage in measured_package.landuse:
+        table = vintage.patches
+        got = _pieces(table)
+        assert sorted(got.index) == sorted(expected)
+        for key, geom in expected.items():
+            assert shapely.equals(got.loc[key, "geometry"], geom), key
+        assert got["inside"].all()
+        # each piece names the row of its patch and carries its attributes
+        rows = got["patch_row"].to_numpy()
+        for c in ("bsm", "code", "kcxs"):
+            assert got[c].tolist() == table.columns[c].to_numpy()[rows].tolist(), c
+        geoms = got["geometry"].to_numpy()
+        np.testing.assert_allclose(got["area_m2"], ellipsoidal_area_m2(geoms, EPSG), rtol=1e-12)
+        np.testing.assert_allclose(got[BOX].to_numpy(), shapely.bounds(geoms))
+        for kind in ZONE_KINDS:
+            parts = zone_parts(measured_package.zones[kind], None, kind, vintage.vintage)
+            np.testing.assert_allclose(
+                got[zone_column(kind)], reference_zone_m2(geoms, parts),
+                rtol=1e-9, atol=1e-6, err_msg=kind,
+            )  # fmt: skip
+    # the pbf zone across ax and the district boundary: in both pieces of ax
+    first = _pieces(measured_package.landuse[0].patches)
+    assert first.loc[("ax", A), "zone_pbf_m2"] > 0 and first.loc[("ax", B), "zone_pbf_m2"] > 0
+
+
+def test_boundary_pieces_lent_equal_measured_afresh(measured_package: AuditPackage) -> None:
+    raw = package()
+    for n, when in ((1, V2), (2, V3)):
+        lent = measured_package.landuse[n].patches.boundary_pieces
+        fresh = measure_table(raw.landuse[n].patches, raw, when).boundary_pieces
+        assert lent is not None and fresh is not None
+        pd.testing.assert_frame_equal(lent.columns, fresh.columns, check_exact=False, rtol=1e-12)
+        assert lent.wkb.equals(fresh.wkb)
+
+
+def test_boundary_pieces_of_identical_patches_are_lent_not_clipped(
+    measured_package: AuditPackage,
+) -> None:
+    raw = package()
+    measured_2018 = measured_package.landuse[0].patches
+    old = measured_2018.boundary_pieces
+    assert old is not None
+    measures = ["area_m2", *(zone_column(k) for k in ZONE_KINDS)]
+    doctored = old.with_columns(pd.DataFrame({c: old.columns[c] + 1000.0 for c in measures}))
+    before = measured_2018.with_boundary_pieces(doctored)
+    # ax keeps its geometry but is re-coded in 2020
+    table = raw.landuse[1].patches
+    codes = table.columns["code"].astype(str).to_numpy().copy()
+    codes[table.columns["bsm"].to_numpy() == "2020-ax"] = "1101"
+    table = table.with_columns(pd.DataFrame({"code": codes}))
+    got = _pieces(measure_table(table, raw, V2, previous=(V1, before)))
+    truth = _pieces(measured_package.landuse[1].patches)
+    np.testing.assert_allclose(got["area_m2"], truth["area_m2"] + 1000.0)  # lent
+    np.testing.assert_allclose(got["zone_pbf_m2"], truth["zone_pbf_m2"] + 1000.0)
+    # approvals were added between 2018 and 2020: measured afresh
+    np.testing.assert_allclose(got["zone_approvals_m2"], truth["zone_approvals_m2"], atol=1e-9)
+    # the attributes are this vintage's
+    assert got.loc[("ax", A), "code"] == "1101" and got.loc[("ax", B), "code"] == "1101"
+    assert got.loc[("a20", A), "bsm"] == "2020-a20"
+
+
+def test_a_reshaped_boundary_patch_is_clipped_afresh(measured_package: AuditPackage) -> None:
+    raw = package((2018, 2020))
+    frame = raw.landuse[1].frame.copy()
+    ax = frame["bsm"] == "2020-ax"
+    frame.loc[ax, "geometry"] = rect(250, 100, 340, 200)  # narrower; b31 widened to match
+    frame.loc[frame["bsm"] == "2020-b31", "geometry"] = rect(340, 100, 400, 200)
+    table = PatchTable.from_frame(frame)
+    got = _pieces(measure_table(table, raw, V2, previous=(V1, measured_package.landuse[0].patches)))
+    assert shapely.equals(got.loc[("ax", B), "geometry"], rect(299, 100, 340, 200))
+    assert got.loc[("ax", B), "area_m2"] == pytest.approx(
+        ellipsoidal_area_m2([rect(299, 100, 340, 200)], EPSG)[0], rel=1e-12
+    )
+    assert sorted(got.index) == sorted([("a20", A), ("a20", B), ("ax", A), ("ax", B)])

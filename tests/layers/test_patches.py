@@ -133,23 +133,31 @@ def test_with_columns_adds_and_replaces_keeping_the_geometry() -> None:
     full = half.with_columns(
         pd.DataFrame({"area_m2": np.full(n, 2.5), "inside": np.ones(n, dtype=bool)})
     )
-    assert full.has_facts
+    assert not full.has_facts  # no boundary pieces yet
+    full = full.with_boundary_pieces(half)
+    assert full.has_facts and full.boundary_pieces is half
+    assert full.with_columns(pd.DataFrame({"area_m2": np.ones(n)})).boundary_pieces is half
     assert full.columns["area_m2"].tolist() == [2.5] * n
     assert list(full.columns.columns).count("area_m2") == 1
     assert full.columns["bsm"].tolist() == table.columns["bsm"].tolist()
     recoded = full.with_columns(pd.DataFrame({"code": ["9999"] * n}))
     assert recoded.columns["code"].tolist() == ["9999"] * n
     assert recoded.frame()["code"].tolist() == ["9999"] * n
+    assert recoded.boundary_pieces is None  # the pieces carried the old codes
     assert len(recoded.columns.columns) == len(full.columns.columns)
 
 
-@pytest.mark.parametrize("missing", ["area_m2", "inside"])
-def test_has_facts_needs_both_area_and_inside(missing: str) -> None:
+@pytest.mark.parametrize("missing", ["area_m2", "inside", "boundary_pieces"])
+def test_has_facts_needs_area_inside_and_boundary_pieces(missing: str) -> None:
     table = PatchTable.from_frame(landuse_frame(2018))
     n = len(table)
     facts = pd.DataFrame({"area_m2": np.ones(n), "inside": np.ones(n, dtype=bool)})
-    assert table.with_columns(facts).has_facts
-    assert not table.with_columns(facts.drop(columns=[missing])).has_facts
+    assert table.with_columns(facts).with_boundary_pieces(table).has_facts
+    if missing == "boundary_pieces":
+        assert not table.with_columns(facts).has_facts
+    else:
+        partial = table.with_columns(facts.drop(columns=[missing]))
+        assert not partial.with_boundary_pieces(table).has_facts
 
 
 def test_with_columns_lines_up_whatever_the_index_of_the_columns() -> None:

@@ -204,7 +204,9 @@ def build_changeset(
             )
     pieces = overlay_district_patches(start_patches, end_patches, crs, list(package.zones))
     middle = [(v, patches(v)) for v in selection.intermediate]
-    pieces["change_vintage"] = date_changes(pieces, selection.end, middle, table)
+    pieces["change_vintage"] = date_changes(
+        pieces, selection.end, middle, table, sources=(start_patches, end_patches)
+    )
     zones = {}
     for kind, frame in package.zones.items():
         key = ("zone", district_code, kind, selection.end if kind == "approvals" else None)

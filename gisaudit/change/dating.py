@@ -7,6 +7,10 @@ there is the end class — or, when the piece changed group, a class of the end 
 A piece not found changed in any intermediate vintage is dated by the end vintage.
 The point lookup treats a piece as uniform in each intermediate vintage; a piece split by an
 intermediate patch boundary is dated by the class at its representative point.
+
+Most lookups need no point: when the piece's start or end patch is found unchanged (same WKB,
+by its hashes) among a vintage's patches, the piece lies in that patch there, and that
+patch's class is the class at the piece.
 """
 
 from __future__ import annotations
@@ -21,19 +25,23 @@ import shapely
 
 from gisaudit.change.district import DistrictPatches
 from gisaudit.layers.classes import LandClassTable
+from gisaudit.layers.patches import same_geometry
 
 
 def date_changes(
     pieces: gpd.GeoDataFrame,
     end_vintage: date,
-    intermediate: Sequence[tuple[date, gpd.GeoDataFrame]],
+    intermediate: Sequence[tuple[date, gpd.GeoDataFrame | DistrictPatches]],
     table: LandClassTable,
+    sources: tuple[DistrictPatches, DistrictPatches] | None = None,
 ) -> np.ndarray:
     """``change_vintage`` of each piece (object array of date; None where nothing changed).
 
     ``intermediate``: (vintage date, patches) pairs strictly between the start and end
     vintage, in any order; the patches are a land-use frame (``code``, ``geometry``) or a
-    district's patches (``gisaudit.change.district.DistrictPatches``).
+    district's patches (``gisaudit.change.district.DistrictPatches``). ``sources``: the
+    district's start and end patches, which ``pieces`` (``from_row``, ``to_row``) came from:
+    with them, pieces whose source patch is unchanged in a vintage need no point lookup.
     """
     n = len(pieces)
     out = np.full(n, None, dtype=object)
@@ -49,11 +57,25 @@ def date_changes(
     from_group = table.groups_of(from_code).to_numpy()
     points = shapely.point_on_surface(pieces.geometry.to_numpy()[changed])
     pending = np.ones(changed.size, dtype=bool)
+    rows_of = (
+        [(side, pieces[column].to_numpy(dtype=np.int64)[changed])
+         for side, column in zip(sources, ("from_row", "to_row"), strict=True)]
+        if sources is not None and {"from_row", "to_row"} <= set(pieces.columns)
+        else []
+    )  # fmt: skip
     for vintage, frame in sorted(intermediate, key=lambda item: item[0]):
         if not pending.any() or len(frame) == 0:
             continue
         ask = np.flatnonzero(pending)
-        found, codes = _codes_at(frame, points[ask])
+        known = np.full(len(ask), None, dtype=object)
+        if isinstance(frame, DistrictPatches):
+            for side, rows in rows_of:
+                found = _codes_by_identity(side, rows[ask], frame)
+                known = np.where(pd.isna(known), found, known)
+        unknown = np.flatnonzero(pd.isna(known))
+        found, codes = _codes_at(frame, points[ask[unknown]])
+        found = np.concatenate([np.flatnonzero(~pd.isna(known)), unknown[found]])
+        codes = np.concatenate([known[~pd.isna(known)], codes])
         if len(found) == 0:
             continue
         where = ask[found]
@@ -65,6 +87,18 @@ def date_changes(
         out[rows[done]] = vintage
         pending[where[done]] = False
     return out
+
+
+def _codes_by_identity(
+    side: DistrictPatches, rows: np.ndarray, patches: DistrictPatches
+) -> np.ndarray:
+    """For patches ``rows`` of ``side``: the code of the identical patch (same WKB) among
+    ``patches``, or None where it has none."""
+    unique, inverse = np.unique(rows, return_inverse=True)
+    codes = np.full(len(unique), None, dtype=object)
+    here, there = same_geometry(side.whole.iloc[unique], patches.whole)
+    codes[here] = patches.whole["code"].to_numpy()[there]
+    return codes[inverse]
 
 
 def _codes_at(

@@ -43,7 +43,7 @@ from shapely.errors import GEOSException
 
 from gisaudit.geodesy import ellipsoidal_area_m2
 from gisaudit.layers.clipping import clip_to_boundary, polygonal, safe_intersection
-from gisaudit.layers.patches import same_keys
+from gisaudit.layers.patches import same_geometry, same_keys
 
 if TYPE_CHECKING:
     from gisaudit.change.district import DistrictPatches
@@ -144,15 +144,17 @@ def overlay_district_patches(
 ) -> gpd.GeoDataFrame:
     """Overlay one district's patches of two vintages (``gisaudit.change.district``).
 
-    Whole patches with the same WKB bytes in both vintages are one piece each, taken with the
+    Patches with the same WKB bytes in both vintages (found by their hashes, ``KEYS``) are one
+    piece each, taken with the
     start patch's measured area and zone areas (approvals: the end patch's, measured against
     the approvals of the end vintage) and without decoding their geometry: ``geometry`` is
     None on such a piece unless its class changed. The rest is decoded and overlaid by
     ``overlay_tessellations``; a piece's zone area (``zone_<kind>_m2``) follows from its
     source patches where one of them lies wholly outside or wholly inside the zone, and is
-    NaN otherwise, to be measured against the district's zone polygons.
+    NaN otherwise, to be measured against the district's zone polygons. ``from_row`` /
+    ``to_row``: the position of a piece's start / end patch in ``start.whole`` / ``end.whole``.
     """
-    s_same, e_same = same_keys(start.wkb(), end.wkb())
+    s_same, e_same = same_geometry(start.whole, end.whole)
     sw, ew = start.whole, end.whole
     area = sw["area_m2"].to_numpy(dtype=float)[s_same]
     matched = pd.DataFrame(_piece_columns(sw, ew, s_same, e_same, area))
@@ -164,20 +166,23 @@ def overlay_district_patches(
     recoded = np.flatnonzero((matched["from_code"] != matched["to_code"]).to_numpy())
     geoms[recoded] = start.whole_geometries(s_same[recoded])
 
-    def rest(side: DistrictPatches, same: np.ndarray) -> gpd.GeoDataFrame:
+    def rest(side: DistrictPatches, same: np.ndarray) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         left = np.setdiff1d(np.arange(len(side.whole)), same)
         facts = ["area_m2", *(f"zone_{k}_m2" for k in zone_kinds if f"zone_{k}_m2" in side.whole)]
-        return gpd.GeoDataFrame(
+        frame = gpd.GeoDataFrame(
             side.whole[["bsm", "code", "kcxs", *facts]].iloc[left].reset_index(drop=True),
             geometry=side.whole_geometries(left),
             crs=side.crs,
         )
+        return frame, left
 
-    s_rest, e_rest = rest(start, s_same), rest(end, e_same)
+    (s_rest, s_left), (e_rest, e_left) = rest(start, s_same), rest(end, e_same)
     overlaid = overlay_tessellations(s_rest, e_rest, crs, rows=True)
     for kind in zone_kinds:
         overlaid[f"zone_{kind}_m2"] = _zone_by_source(overlaid, s_rest, e_rest, kind)
-    overlaid = overlaid.drop(columns=["from_row", "to_row"])
+    overlaid["from_row"] = s_left[overlaid["from_row"].to_numpy(dtype=np.int64)]
+    overlaid["to_row"] = e_left[overlaid["to_row"].to_numpy(dtype=np.int64)]
+    matched["from_row"], matched["to_row"] = s_same, e_same
     pieces = pd.concat(
         [gpd.GeoDataFrame(matched, geometry=geoms, crs=crs), overlaid], ignore_index=True
     )

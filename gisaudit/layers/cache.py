@@ -37,7 +37,7 @@ from gisaudit.concurrency import map_in_threads
 from gisaudit.layers.model import AuditPackage, CoastlineVintage, LandUseVintage, RasterRef
 from gisaudit.layers.patches import PatchTable, plain_strings
 
-CACHE_VERSION = "6"  # bump when the shape of a loaded package changes
+CACHE_VERSION = "7"  # bump when the shape of a loaded package changes
 KEEP = 3
 RULES = Path(__file__).resolve().parent.parent / "rules"
 INDEX = "package.json"

@@ -8,7 +8,8 @@ For every patch of every vintage (columns added to its ``PatchTable``):
 - ``zone_<kind>_m2``: its area inside each zone kind of the package (m², zones never
   unioned, see ``gisaudit.layers.zone_areas``); approvals count when approved on or before
   the vintage's date;
-- ``xmin``, ``ymin``, ``xmax``, ``ymax``: its bounding box (package CRS).
+- ``xmin``, ``ymin``, ``xmax``, ``ymax``: its bounding box (package CRS);
+- ``wkb_key``, ``wkb_check``: two 64-bit hashes of its WKB (``gisaudit.layers.patches``).
 
 And the vintage's boundary pieces (``PatchTable.boundary_pieces``): every patch that is not
 ``inside`` clipped to each district it meets, with the same facts, so that evaluating a
@@ -34,7 +35,14 @@ import shapely
 from gisaudit.geodesy import ellipsoidal_area_m2
 from gisaudit.layers.clipping import clip_to_boundary, polygonal
 from gisaudit.layers.model import AuditPackage
-from gisaudit.layers.patches import BOX, PatchTable, plain_strings, same_keys
+from gisaudit.layers.patches import (
+    BOX,
+    KEYS,
+    PatchTable,
+    plain_strings,
+    same_geometry,
+    wkb_keys,
+)
 from gisaudit.layers.zone_areas import area_inside_m2, zone_polygons
 from gisaudit.progress import ProgressFn, no_progress
 
@@ -104,10 +112,15 @@ def patch_facts(
     for kind in kinds:
         out[zone_column(kind)] = np.nan
 
+    keys = wkb_keys(table.wkb)
+    for c in KEYS:
+        out[c] = keys[c].to_numpy()
     lent = np.zeros(n, dtype=bool)
     if previous is not None and n:
         before_date, before = previous
-        here_rows, there_rows = _same_patches(table, before)
+        here_rows, there_rows = _same_patches(
+            keys, cols["district_code"].to_numpy(), before
+        )
         lent[here_rows] = True
         copy = ["area_m2", "inside", *BOX]
         copy += [
@@ -152,7 +165,7 @@ def boundary_pieces(
     lent = np.zeros(len(table), dtype=bool)
     if previous is not None and previous[1].boundary_pieces is not None and len(table):
         before_date, before = previous
-        here, there = _same_patches(table, before)
+        here, there = _same_patches(cols[KEYS], cols["district_code"].to_numpy(), before)
         keep = boundary[here]
         here, there = here[keep], there[keep]
         lent[here] = True
@@ -209,24 +222,24 @@ def _clipped_pieces(
             pieces[cut] = polygonal(clip_to_boundary(pieces[cut], boundary))
     keep = ~shapely.is_empty(pieces)
     g, d, pieces = g[keep], d[keep], pieces[keep]
+    wkb = shapely.to_wkb(pieces)
     facts = pd.DataFrame({"patch_row": rows[g].astype(np.int64), "district_code": codes[d]})
+    facts[KEYS] = wkb_keys(wkb).to_numpy() if len(pieces) else np.zeros((0, 2), dtype=np.uint64)
     facts["area_m2"] = ellipsoidal_area_m2(pieces, table.crs) if len(pieces) else np.zeros(0)
     facts["inside"] = True
     facts[BOX] = shapely.bounds(pieces) if len(pieces) else np.zeros((0, 4))
     for kind in package.zones:
         facts[zone_column(kind)] = np.nan
-    return facts, pa.array(shapely.to_wkb(pieces), type=pa.large_binary())
+    return facts, pa.array(wkb, type=pa.large_binary())
 
 
-def _same_patches(table: PatchTable, before: PatchTable) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (here, there) of patches with the same WKB bytes and district in both tables."""
-    rows, other = same_keys(
-        table.wkb.to_numpy(zero_copy_only=False), before.wkb.to_numpy(zero_copy_only=False)
-    )
-    same_district = (
-        table.columns["district_code"].to_numpy()[rows]
-        == before.columns["district_code"].to_numpy()[other]
-    )
+def _same_patches(
+    keys: pd.DataFrame, codes: np.ndarray, before: PatchTable
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (here, there) of patches with the same WKB bytes (by their ``KEYS``) and the same
+    district in both vintages; ``keys`` / ``codes``: this vintage's."""
+    rows, other = same_geometry(keys, before.columns)
+    same_district = codes[rows] == before.columns["district_code"].to_numpy()[other]
     return rows[same_district], other[same_district]
 
 

@@ -8,7 +8,8 @@ Arrow array (no per-object overhead); ``geometries(rows)`` decodes just those ro
 Columns: ``bsm``, ``code``, ``district_code``, ``kcxs`` (see ``LandUseVintage``) and, once
 measured (``gisaudit.layers.facts``), the per-patch facts: ``area_m2`` (ellipsoidal),
 ``inside`` (its district's boundary covers it), ``zone_<kind>_m2`` (area inside each zone
-kind of the package) and the bounding box ``xmin``, ``ymin``, ``xmax``, ``ymax``; and its
+kind of the package), the bounding box ``xmin``, ``ymin``, ``xmax``, ``ymax`` and ``KEYS``
+(hashes of the WKB, to find identical patches without reading the geometry); and its
 ``boundary_pieces``: every patch not lying wholly inside its district, clipped to each district
 it meets (a table of its own, with the same facts, ``district_code`` being the district it was
 clipped to and ``patch_row`` the row of the patch it comes from).
@@ -27,6 +28,8 @@ from pyproj import CRS
 
 ATTRIBUTES = ["bsm", "code", "district_code", "kcxs"]
 BOX = ["xmin", "ymin", "xmax", "ymax"]
+KEYS = ["wkb_key", "wkb_check"]  # two independent 64-bit hashes of the WKB bytes
+_HASH_KEYS = ("gisaudit-wkb-key", "gisaudit-wkb-chk")  # SipHash keys (16 characters each)
 
 
 def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
@@ -49,6 +52,25 @@ def same_keys(a_keys: np.ndarray, b_keys: np.ndarray) -> tuple[np.ndarray, np.nd
     pos = pd.Index(unique_b.to_numpy()).get_indexer(pd.Index(a_keys))
     a_same = np.flatnonzero(pos >= 0)
     return a_same, unique_b.index.to_numpy()[pos[a_same]]
+
+
+def wkb_keys(wkb: pa.Array | np.ndarray) -> pd.DataFrame:
+    """``KEYS`` of each WKB: two independent 64-bit SipHash digests (uint64). Equal WKB bytes
+    give equal keys; different ones the same pair with a chance of about 2⁻¹²⁸."""
+    values = wkb.to_numpy(zero_copy_only=False) if isinstance(wkb, pa.Array) else wkb
+    return pd.DataFrame(
+        {k: pd.util.hash_array(values, hash_key=h, categorize=False)
+         for k, h in zip(KEYS, _HASH_KEYS, strict=True)}
+    )  # fmt: skip
+
+
+def same_geometry(a: pd.DataFrame, b: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (in ``a``, in ``b``) of rows with the same WKB bytes, by their ``KEYS``
+    (``wkb_keys``) alone: no geometry is read. A geometry repeated within ``b`` never
+    matches."""
+    rows, other = same_keys(a[KEYS[0]].to_numpy(), b[KEYS[0]].to_numpy())
+    check = a[KEYS[1]].to_numpy()[rows] == b[KEYS[1]].to_numpy()[other]
+    return rows[check], other[check]
 
 
 def text_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -96,9 +118,9 @@ class PatchTable:
     def has_facts(self) -> bool:
         """True once ``gisaudit.layers.facts`` has measured the patches (and clipped the
         boundary ones)."""
+        have = self.columns.columns
         return (
-            "area_m2" in self.columns.columns
-            and "inside" in self.columns.columns
+            all(c in have for c in ("area_m2", "inside", *KEYS))
             and self.boundary_pieces is not None
         )
 

@@ -22,7 +22,7 @@ from gisaudit.layers.facts import (
     zone_column,
 )
 from gisaudit.layers.model import AuditPackage
-from gisaudit.layers.patches import BOX, PatchTable
+from gisaudit.layers.patches import BOX, PatchTable, wkb_keys
 from gisaudit.layers.zone_areas import area_inside_m2, zone_parts
 from tests.layers.two_districts import (
     EPSG,
@@ -275,7 +275,7 @@ def test_vintage_measured_calls_the_measurement_once() -> None:
         n = len(table)
         facts = table.with_columns(
             pd.DataFrame({"area_m2": np.ones(n), "inside": np.ones(n, dtype=bool)})
-        )
+        ).with_columns(wkb_keys(table.wkb))
         return facts.with_boundary_pieces(facts)
 
     out: list[PatchTable] = []

@@ -10,7 +10,7 @@ import pytest
 import shapely
 from pyproj import CRS
 
-from gisaudit.layers.patches import ATTRIBUTES, PatchTable
+from gisaudit.layers.patches import ATTRIBUTES, KEYS, PatchTable, same_geometry, wkb_keys
 from tests.layers.two_districts import EPSG, X0, Y0, landuse_frame
 
 
@@ -133,6 +133,8 @@ def test_with_columns_adds_and_replaces_keeping_the_geometry() -> None:
     full = half.with_columns(
         pd.DataFrame({"area_m2": np.full(n, 2.5), "inside": np.ones(n, dtype=bool)})
     )
+    assert not full.with_boundary_pieces(half).has_facts  # no WKB keys yet
+    full = full.with_columns(wkb_keys(table.wkb))
     assert not full.has_facts  # no boundary pieces yet
     full = full.with_boundary_pieces(half)
     assert full.has_facts and full.boundary_pieces is half
@@ -147,11 +149,12 @@ def test_with_columns_adds_and_replaces_keeping_the_geometry() -> None:
     assert len(recoded.columns.columns) == len(full.columns.columns)
 
 
-@pytest.mark.parametrize("missing", ["area_m2", "inside", "boundary_pieces"])
-def test_has_facts_needs_area_inside_and_boundary_pieces(missing: str) -> None:
+@pytest.mark.parametrize("missing", ["area_m2", "inside", "wkb_key", "boundary_pieces"])
+def test_has_facts_needs_area_inside_keys_and_boundary_pieces(missing: str) -> None:
     table = PatchTable.from_frame(landuse_frame(2018))
     n = len(table)
     facts = pd.DataFrame({"area_m2": np.ones(n), "inside": np.ones(n, dtype=bool)})
+    facts = pd.concat([facts, wkb_keys(table.wkb)], axis=1)
     assert table.with_columns(facts).with_boundary_pieces(table).has_facts
     if missing == "boundary_pieces":
         assert not table.with_columns(facts).has_facts
@@ -170,3 +173,30 @@ def test_with_columns_lines_up_whatever_the_index_of_the_columns() -> None:
     assert len(out.columns) == len(sub) == 2
     assert out.columns["area_m2"].tolist() == [1.0, 2.0]
     assert out.columns["bsm"].tolist() == table.columns["bsm"].to_numpy()[rows].tolist()
+
+
+def test_wkb_keys_are_equal_exactly_for_equal_bytes() -> None:
+    geoms = landuse_frame(2018).geometry.to_numpy()
+    wkb = shapely.to_wkb(geoms)
+    keys = wkb_keys(pa.array(wkb, type=pa.large_binary()))
+    assert list(keys.columns) == KEYS and len(keys) == len(geoms)
+    assert (keys.dtypes == np.uint64).all()
+    assert not keys.duplicated().any()  # every patch differs
+    again = wkb_keys(np.array([wkb[3], wkb[0]], dtype=object))  # same bytes, other rows
+    assert again.to_numpy().tolist() == keys.iloc[[3, 0]].to_numpy().tolist()
+    # the same polygon written from another vertex: other bytes, other keys
+    turned = shapely.to_wkb(shapely.normalize(geoms[:1]))
+    assert turned[0] != wkb[0]
+    assert wkb_keys(np.array(turned, dtype=object)).iloc[0, 0] != keys.iloc[0, 0]
+    # the two keys are independent hashes, not one repeated
+    assert (keys["wkb_key"] != keys["wkb_check"]).all()
+
+
+def test_same_geometry_needs_both_keys_and_skips_repeats() -> None:
+    a = pd.DataFrame({"wkb_key": np.array([1, 2, 3, 4], dtype=np.uint64),
+                      "wkb_check": np.array([10, 20, 30, 40], dtype=np.uint64)})  # fmt: skip
+    b = pd.DataFrame({"wkb_key": np.array([4, 3, 2, 2, 9], dtype=np.uint64),
+                      "wkb_check": np.array([40, 31, 20, 20, 90], dtype=np.uint64)})  # fmt: skip
+    rows, other = same_geometry(a, b)
+    # 4 matches; 3's check differs (a collision of the first hash); 2 is repeated in b
+    assert rows.tolist() == [3] and other.tolist() == [0]

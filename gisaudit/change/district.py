@@ -114,10 +114,19 @@ def boxes_holding(boxes: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.nda
     """Pairs (point, box) where box ``[xmin, ymin, xmax, ymax]`` holds point ``xy``.
 
     A hash grid in numpy: each box is listed in the grid cells it spans, each point in its
-    cell, and the pairs sharing a cell are checked — no geometry objects are built.
+    cell, and the pairs sharing a cell are checked — no geometry objects are built. A few
+    points are checked against every box instead.
     """
     if len(boxes) == 0 or len(xy) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if len(xy) <= 32:  # a few points: scanning the boxes beats building a grid over them
+        found = [
+            np.flatnonzero((boxes[:, 0] <= x) & (x <= boxes[:, 2])
+                           & (boxes[:, 1] <= y) & (y <= boxes[:, 3]))
+            for x, y in xy
+        ]  # fmt: skip
+        counts = [len(f) for f in found]
+        return np.repeat(np.arange(len(xy)), counts), np.concatenate(found).astype(np.int64)
     extent = np.fmax(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     cell = max(float(np.median(extent)), 1.0)
     lo = np.floor(boxes[:, :2] / cell).astype(np.int64)

@@ -240,13 +240,15 @@ def _pair_intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     rest are intersected.
     """
     try:
-        matrix = pd.Series(shapely.relate(a, b), dtype=object)
+        matrix = shapely.relate(a, b)
     except GEOSException:
         return polygonal(safe_intersection(a, b))
-    meet = (matrix.str[0] != "F").to_numpy()
-    a_inside = meet & (matrix.str[2] == "F").to_numpy() & (matrix.str[5] == "F").to_numpy()
-    b_inside = meet & ~a_inside & (matrix.str[6] == "F").to_numpy()
-    b_inside &= (matrix.str[7] == "F").to_numpy()
+    # the nine DE-9IM characters of each pair as a (pairs, 9) byte array: no string objects
+    cells = np.asarray(matrix, dtype="S9").view(np.uint8).reshape(len(a), 9)
+    empty = cells == ord("F")
+    meet = ~empty[:, 0]
+    a_inside = meet & empty[:, 2] & empty[:, 5]
+    b_inside = meet & ~a_inside & empty[:, 6] & empty[:, 7]
     out = np.full(len(a), shapely.Polygon(), dtype=object)
     out[a_inside] = a[a_inside]
     out[b_inside] = b[b_inside]

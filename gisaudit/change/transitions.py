@@ -37,26 +37,38 @@ RIDGE_CODE = "1203"
 def ridge_split(pieces: pd.DataFrame) -> pd.DataFrame:
     """Split each piece into its ridge sub-flows (see module docstring).
 
-    Returns columns ``piece`` (row position in ``pieces``), ``from_code``, ``to_code``,
-    ``share`` (fraction of the piece's area, > 0); the shares of a piece sum to 1.
+    Returns columns ``piece`` (row position in ``pieces``), ``from_code``, ``to_code``
+    (categoricals), ``share`` (fraction of the piece's area, > 0); the shares of a piece sum
+    to 1.
     """
     k1 = np.clip(pieces["kcxs_from"].to_numpy(dtype=float), 0.0, 1.0)
     k2 = np.clip(pieces["kcxs_to"].to_numpy(dtype=float), 0.0, 1.0)
-    fc = pieces["from_code"].to_numpy(dtype=object)
-    tc = pieces["to_code"].to_numpy(dtype=object)
-    ridge = np.full(len(pieces), RIDGE_CODE, dtype=object)
-    n = np.arange(len(pieces))
+    # codes as categoricals (one small list of classes, integer codes): the split has four
+    # rows per piece, and strings at that count cost more than the split itself
+    n_pieces = len(pieces)
+    both, classes = pd.factorize(
+        np.concatenate([pieces["from_code"].to_numpy(dtype=object),
+                        pieces["to_code"].to_numpy(dtype=object), [RIDGE_CODE]]),
+        use_na_sentinel=False,
+    )  # fmt: skip
+    fc, tc, ridge = both[:n_pieces], both[n_pieces:-1], np.full(n_pieces, both[-1])
+    n = np.arange(n_pieces)
     parts = [
         (n, fc, tc, np.minimum(1 - k1, 1 - k2)),
         (n, fc, ridge, np.maximum(0.0, k2 - k1)),
         (n, ridge, tc, np.maximum(0.0, k1 - k2)),
         (n, ridge, ridge, np.minimum(k1, k2)),
     ]
+    categories = pd.Index(classes.astype(object), dtype=object)
+
+    def codes(i: int) -> pd.Categorical:
+        return pd.Categorical.from_codes(np.concatenate([p[i] for p in parts]), categories)
+
     frame = pd.DataFrame(
         {
             "piece": np.concatenate([p[0] for p in parts]),
-            "from_code": np.concatenate([p[1] for p in parts]),
-            "to_code": np.concatenate([p[2] for p in parts]),
+            "from_code": codes(1),
+            "to_code": codes(2),
             "share": np.concatenate([p[3] for p in parts]),
         }
     )

@@ -230,3 +230,9 @@ def test_boxes_holding_matches_brute_force() -> None:
     }
     assert got == want and len(want) > 100
     assert boxes_holding(boxes[:0], xy)[0].size == 0
+    # a few points take the scan instead of the grid: the same pairs
+    few = xy[-25:]
+    p, r = boxes_holding(boxes, few)
+    got = set(zip(p.tolist(), r.tolist(), strict=True))
+    assert got == {(i - (len(xy) - 25), j) for i, j in want if i >= len(xy) - 25}
+    assert len(got) >= 20  # the corners

@@ -288,7 +288,9 @@ def print_table(rows: list[dict], ref_sub: dict, ref_all: dict | None, start: st
         if r["method"].startswith("gisaudit") and "read_s" in info:
             notes.append(f"read {info['read_s']:.1f} s, {info['tenures']} 任期, "
                          f"{info['overlays']} 次叠加, {info['leads']} 疑点, "
-                         f"{info.get('threads', 1)} 线程, 读自"
+                         + (f"{info['processes']} 进程, " if info.get("processes")
+                            else f"{info.get('threads', 1)} 线程, ")
+                         + "读自"
                          f"{'校验缓存' if info.get('source') == 'cache' else '原始图层'}")
         if "slivers_lt_1m2" in info:
             notes.append(f"{info['pieces']:,} pieces, {info['slivers_lt_1m2']:,} < 1 m²")

@@ -88,6 +88,27 @@ def test_evaluate_all_on_a_small_package(tmp_path):
         assert (d / "scorecard.json").exists() and (d / "transitions.csv").exists()
 
 
+def test_evaluate_on_forked_processes_writes_the_same_results(tmp_path):
+    root = make_package(tmp_path)
+    runs = {}
+    for label, extra in (("threads", ["--threads", "1"]), ("processes", ["--processes", "2"])):
+        out = tmp_path / label
+        res = run("evaluate", str(root), "--out", str(out), "--all", *extra)
+        assert res.returncode == 0, res.stdout + res.stderr
+        runs[label] = out
+    a, b = runs["threads"], runs["processes"]
+    assert (a / "summary.csv").read_text("utf-8") == (b / "summary.csv").read_text("utf-8")
+    folders = sorted(p.name for p in a.iterdir() if p.is_dir())
+    assert folders == sorted(p.name for p in b.iterdir() if p.is_dir()) and folders
+    for name in folders:
+        assert (a / name / "transitions.csv").read_bytes() == (
+            b / name / "transitions.csv"
+        ).read_bytes()
+        assert sorted(p.name for p in (a / name).iterdir()) == sorted(
+            p.name for p in (b / name).iterdir()
+        )  # the same files, maps and reports included
+
+
 def test_bad_indicator_yaml_exits_1_and_writes_nothing(tmp_path):
     root = make_package(tmp_path)
     bad = tmp_path / "bad.yaml"

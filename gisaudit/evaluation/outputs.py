@@ -110,14 +110,16 @@ def evaluate_package(
     rules: Path | None = None,
     lead_pdf: bool = False,
     threads: int | None = None,
+    processes: int | None = None,
 ) -> list[TenureResult]:
     """Evaluate tenures (default: all) and write their outputs and ``summary.csv``.
 
     Overlays are shared between tenures with the same district and vintages. ``rules``: an
     auditor's lead-rule YAML added to the shipped rules; ``lead_pdf``: also write PDF lead
     sheets (about 0.5 s each; HTML sheets are always written). ``threads``: districts
-    evaluated at once (``gisaudit.evaluation.parallel``; default: the CPU count); outputs are
-    written in this thread, in tenure order. Raises
+    evaluated at once (``gisaudit.evaluation.parallel``; default: the CPU count);
+    ``processes``: on that many forked worker processes instead. Outputs are written in this
+    thread, in tenure order. Raises
     InputError / ConfigError (Chinese messages) for unknown tenures or a bad indicator file.
     """
     progress = progress or no_progress
@@ -136,7 +138,9 @@ def evaluate_package(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         progress(f"评价任期 {ids[0]}" if ids else "评价任期", 0, len(ids))
-        evaluated = evaluate_tenures(package, ids, system, rules=lead_rules, threads=threads)
+        evaluated = evaluate_tenures(
+            package, ids, system, rules=lead_rules, threads=threads, processes=processes
+        )
         for i, (tid, result) in enumerate(zip(ids, evaluated, strict=True)):
             progress(f"写出任期 {tid} 的结果", i, len(ids))
             validate_scorecard(result.scorecard)

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 
 from gisaudit.concurrency import default_threads, map_in_threads
 from gisaudit.evaluation.evaluate import EvaluationCache, evaluate_tenure
+from gisaudit.evaluation.processes import can_fork, evaluate_in_processes
 from gisaudit.evaluation.result import TenureResult
 from gisaudit.indicators.config import IndicatorSystem
 from gisaudit.layers.model import AuditPackage
@@ -28,11 +29,14 @@ def evaluate_tenures(
     *,
     rules: list[LeadRule] | None = None,
     threads: int | None = None,
+    processes: int | None = None,
 ) -> Iterator[TenureResult]:
     """Evaluate ``tenure_ids`` (areas in ha, see ``evaluate_tenure``), yielded in that order.
 
     ``threads``: districts evaluated at once (default ``default_threads()``; 1 = in this
-    thread). The first error (e.g. InputError for an unknown tenure) is raised in id order;
+    thread). ``processes``: evaluate on that many forked worker processes instead
+    (``gisaudit.evaluation.processes``; POSIX only, else threads), faster on several cores.
+    The first error (e.g. InputError for an unknown tenure) is raised in id order;
     districts not yet started are then skipped.
     """
     ids = [str(t) for t in tenure_ids]
@@ -44,9 +48,15 @@ def evaluate_tenures(
         _build_indexes(package)
     codes = _largest_first(package, list(by_district)) if threads > 1 else list(by_district)
     done: dict[str, TenureResult] = {}
-    districts = map_in_threads(
-        lambda code: _evaluate_district(package, by_district[code], system, rules), codes, threads
-    )
+    if processes is not None and processes > 1 and len(by_district) > 1 and can_fork():
+        codes = _largest_first(package, list(by_district))
+        districts = evaluate_in_processes(package, by_district, codes, system, rules, processes)
+    else:
+        districts = map_in_threads(
+            lambda code: _evaluate_district(package, by_district[code], system, rules),
+            codes,
+            threads,
+        )
     left = Counter(ids)  # an id asked twice is answered twice
     try:
         for tid in ids:

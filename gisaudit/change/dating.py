@@ -96,7 +96,8 @@ def _codes_by_identity(
     ``patches``, or None where it has none."""
     unique, inverse = np.unique(rows, return_inverse=True)
     codes = np.full(len(unique), None, dtype=object)
-    here, there = same_geometry(side.whole.iloc[unique], patches.whole)
+    # the vintage's patches never repeat a geometry (a tessellation): index the few asked
+    there, here = same_geometry(patches.whole, side.whole.iloc[unique])
     codes[here] = patches.whole["code"].to_numpy()[there]
     return codes[inverse]
 

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import shapely
+from pandas.api.types import union_categoricals
 from pyproj import CRS
 
-from gisaudit.layers.patches import BOX, PatchTable, plain_strings, text_columns
+from gisaudit.layers.patches import BOX, PatchTable, text_columns
 
 
 @dataclass(eq=False)
@@ -157,12 +158,28 @@ def district_patches(patches: PatchTable, district_code: str) -> DistrictPatches
     whole = np.flatnonzero(inside & (cols["district_code"] == district_code).to_numpy())
     pieces = patches.boundary_pieces
     mine = np.flatnonzero((pieces.columns["district_code"] == district_code).to_numpy())
-    frame = pd.concat(
-        [cols.iloc[whole], pieces.columns.iloc[mine].drop(columns=["patch_row"])],
-        ignore_index=True,
+    frame = pd.DataFrame(
+        {
+            name: _stacked(cols[name], whole, pieces.columns[name], mine)
+            for name in cols.columns
+            if name in pieces.columns and name not in ("district_code", "inside")
+        }
     )
     return DistrictPatches(
-        whole=plain_strings(frame),
+        whole=frame,
         segments=[(patches.wkb, whole), (pieces.wkb, mine)],
         crs=patches.crs,
     )
+
+
+def _stacked(a: pd.Series, a_rows: np.ndarray, b: pd.Series, b_rows: np.ndarray) -> object:
+    """Rows ``a_rows`` of ``a`` then ``b_rows`` of ``b``, as one column (categoricals stay
+    categoricals, over both sides' categories; other columns as NumPy arrays)."""
+    if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype):
+        parts = [
+            pd.Categorical.from_codes(c.cat.codes.to_numpy()[rows],
+                                      pd.Index(c.cat.categories.to_numpy(dtype=object), dtype=object))
+            for c, rows in ((a, a_rows), (b, b_rows))
+        ]  # fmt: skip
+        return union_categoricals(parts, ignore_order=True)
+    return np.concatenate([a.to_numpy()[a_rows], b.to_numpy()[b_rows]])

@@ -83,19 +83,27 @@ def clip_to_district(
 
 
 def overlay_tessellations(
-    start: gpd.GeoDataFrame, end: gpd.GeoDataFrame, crs: CRS | str, rows: bool = False
+    start: gpd.GeoDataFrame,
+    end: gpd.GeoDataFrame,
+    crs: CRS | str,
+    rows: bool = False,
+    same_bytes_matched: bool = False,
 ) -> gpd.GeoDataFrame:
     """Overlay two tessellations already clipped to one district (see ``clip_to_district``).
 
     Returns one row per piece with ``from_bsm``, ``to_bsm``, ``from_code``, ``to_code``,
     ``kcxs_from``, ``kcxs_to``, ``area_m2`` (ellipsoidal, m²) and ``geometry``; with
     ``rows``, also ``from_row`` / ``to_row``: the position of its start / end patch.
+    ``same_bytes_matched``: the caller already took out the patches with identical WKB.
     """
     sg = start.geometry.to_numpy()
     eg = end.geometry.to_numpy()
     # identical patches: the same WKB bytes (cheap), then the same normalised WKB among the
     # rest (the same polygon written from another start vertex or ring orientation)
-    s_same, e_same = same_keys(shapely.to_wkb(sg), shapely.to_wkb(eg))
+    if same_bytes_matched:
+        s_same = e_same = np.zeros(0, dtype=np.int64)
+    else:
+        s_same, e_same = same_keys(shapely.to_wkb(sg), shapely.to_wkb(eg))
     s_left = np.setdiff1d(np.arange(len(sg)), s_same)
     e_left = np.setdiff1d(np.arange(len(eg)), e_same)
     if s_left.size and e_left.size:
@@ -177,7 +185,7 @@ def overlay_district_patches(
         return frame, left
 
     (s_rest, s_left), (e_rest, e_left) = rest(start, s_same), rest(end, e_same)
-    overlaid = overlay_tessellations(s_rest, e_rest, crs, rows=True)
+    overlaid = overlay_tessellations(s_rest, e_rest, crs, rows=True, same_bytes_matched=True)
     for kind in zone_kinds:
         overlaid[f"zone_{kind}_m2"] = _zone_by_source(overlaid, s_rest, e_rest, kind)
     overlaid["from_row"] = s_left[overlaid["from_row"].to_numpy(dtype=np.int64)]

@@ -177,9 +177,11 @@ def _stacked(a: pd.Series, a_rows: np.ndarray, b: pd.Series, b_rows: np.ndarray)
     categoricals, over both sides' categories; other columns as NumPy arrays)."""
     if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype):
         parts = [
-            pd.Categorical.from_codes(c.cat.codes.to_numpy()[rows],
-                                      pd.Index(c.cat.categories.to_numpy(dtype=object), dtype=object))
+            pd.Categorical.from_codes(
+                c.cat.codes.to_numpy()[rows],
+                pd.Index(c.cat.categories.to_numpy(dtype=object), dtype=object),
+            )
             for c, rows in ((a, a_rows), (b, b_rows))
-        ]  # fmt: skip
+        ]
         return union_categoricals(parts, ignore_order=True)
     return np.concatenate([a.to_numpy()[a_rows], b.to_numpy()[b_rows]])

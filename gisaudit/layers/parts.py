@@ -18,6 +18,11 @@ def single_parts(geoms: np.ndarray, keep_types: tuple[int, ...]) -> tuple[np.nda
     Returns (parts, index of the source geometry of each part). Empty parts are dropped.
     """
     geoms = np.asarray(geoms, dtype=object)
+    types = shapely.get_type_id(geoms)
+    single = [_SINGLE[t] for t in keep_types if _SINGLE[t] == t]
+    if len(geoms) and np.isin(types, single).all():  # already single parts (the usual case)
+        keep = np.flatnonzero(~shapely.is_empty(geoms))
+        return geoms[keep], keep
     parts, index = shapely.get_parts(geoms, return_index=True)
     while True:  # e.g. a MultiPolygon inside the GeometryCollection of a repair
         nested = np.isin(shapely.get_type_id(parts), _MULTI)

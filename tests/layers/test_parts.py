@@ -22,3 +22,14 @@ def test_multipolygon_inside_a_collection_is_exploded_too() -> None:
 def test_empty_parts_are_dropped() -> None:
     parts, index = single_parts(np.array([shapely.Polygon(), box(0, 0, 1, 1)]), POLYGONAL)
     assert len(parts) == 1 and index.tolist() == [1]
+
+
+def test_single_polygons_come_back_as_they_are_without_empties() -> None:
+    a, b = box(0, 0, 1, 1), box(2, 2, 3, 3)
+    geoms = np.array([a, shapely.Polygon(), b], dtype=object)
+    parts, index = single_parts(geoms, POLYGONAL)
+    assert parts[0] is a and parts[1] is b  # not copied
+    assert index.tolist() == [0, 2]
+    lines = np.array([shapely.LineString([(0, 0), (1, 1)])], dtype=object)
+    assert len(single_parts(lines, POLYGONAL)[0]) == 0  # the wrong dimension is dropped
+    assert len(single_parts(lines, LINEAL)[0]) == 1

@@ -19,9 +19,9 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -37,44 +37,73 @@ DEFAULT_URL = "postgresql+psycopg://gisaudit:gisaudit@127.0.0.1:5432/gisaudit_te
 
 
 def measure(args: list[str], timeout: float) -> dict:
-    """Run a command: wall time (s), CPU time (s, user + system), peak RSS (MB, the process
-    itself) and exit code. On a loaded machine CPU time is the steadier figure."""
+    """Run a command: wall time (s), CPU time (s, user + system, its worker processes
+    included), peak RSS (MB, the largest single process), peak private memory (MB, the
+    process and its workers together, see ``anon_kb``) and exit code. On a loaded machine CPU
+    time is the steadier figure."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    private = 0  # peak anonymous (private) memory, kB: RSS less file-backed mapped pages
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        private = max(private, anon_kb(proc.pid))
-        if time.perf_counter() - t0 > timeout:
-            proc.send_signal(signal.SIGKILL)
-            pid, status, usage = os.wait4(proc.pid, 0)
-            return {"wall_s": time.perf_counter() - t0, "rss_mb": usage.ru_maxrss / 1024,
-                    "anon_mb": private / 1024,
-                    "cpu_s": usage.ru_utime + usage.ru_stime, "rc": "timeout", "log": ""}
-        time.sleep(0.05)
+    peak = [0]  # peak private memory, kB (see ``anon_kb``), polled on a thread
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.5):
+            peak[0] = max(peak[0], anon_kb(proc.pid))
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    killer = threading.Timer(timeout, proc.kill)
+    killer.start()
     out = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"wall_s": time.perf_counter() - t0, "rss_mb": usage.ru_maxrss / 1024,
-            "anon_mb": private / 1024,
-            "cpu_s": usage.ru_utime + usage.ru_stime, "rc": proc.returncode, "log": out[-3000:]}
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    timed_out = not killer.is_alive() and wall >= timeout
+    killer.cancel()
+    done.set()
+    watcher.join()
+    rc = "timeout" if timed_out else os.waitstatus_to_exitcode(status)
+    return {"wall_s": wall, "rss_mb": usage.ru_maxrss / 1024, "anon_mb": peak[0] / 1024,
+            "cpu_s": usage.ru_utime + usage.ru_stime, "rc": rc,
+            "log": "" if timed_out else out[-3000:]}
 
 
 def anon_kb(pid: int) -> int:
-    """The process's anonymous resident memory (RssAnon, kB); 0 when unreadable.
+    """Anonymous (private) memory of the process and its descendants (kB): the sum of their
+    proportional anonymous sets (Pss_Anon), so that pages a forked worker still shares with
+    its parent count once; 0 when unreadable.
 
     Peak RSS also counts the pages of memory-mapped files (the validated-package cache is
     read that way): those are the kernel's page cache, shared and dropped under pressure.
-    Private memory is what the process itself holds."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("RssAnon:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
+    Private memory is what the processes themselves hold."""
+    total = 0
+    for member in _tree(pid):
+        try:
+            with open(f"/proc/{member}/smaps_rollup", encoding="ascii") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss_Anon:"):
+                        total += int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (from ``/proc/<pid>/task/<tid>/children``)."""
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+            except (OSError, ValueError):
+                continue
+    return tree
 
 
 def ensure_package(path: Path, patches: int) -> dict | None:

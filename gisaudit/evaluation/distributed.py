@@ -33,6 +33,7 @@ from gisaudit.evaluation.outputs import (
     _move_into_place,
     evaluate_package,
 )
+from gisaudit.evaluation.processes import portable
 from gisaudit.evaluation.result import TenureResult
 from gisaudit.layers.cache import package_key
 from gisaudit.progress import ProgressFn, no_progress
@@ -86,7 +87,9 @@ def _district_task(
         )
     except GisAuditError as exc:
         return "error", (type(exc).__name__, str(exc))
-    return "ok", [replace(r, extras={}) for r in results]
+    # the client gets the results without the district's patches (re-derived there from the
+    # package folder if a map asks) and without extras
+    return "ok", [replace(portable(r, root=root), extras={}) for r in results]
 
 def _raise(kind: str, message: str) -> None:
     if kind == "AnalysisError":

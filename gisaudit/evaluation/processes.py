@@ -23,7 +23,6 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
 import geopandas as gpd
 
@@ -49,21 +48,52 @@ def can_fork() -> bool:
 @dataclass(frozen=True)
 class DistrictLanduse:
     """A district's land-use patches of one vintage (``code``, ``geometry``), derived when
-    called from the package this process holds — so a result crossing processes carries
-    three small values instead of the patches."""
+    called — so a result crossing processes carries a few small values instead of the
+    patches. The package is the one this process registered under ``token`` (forked
+    workers), else the one at ``root``, loaded (from the validated-package cache) once per
+    process (Dask workers and their client)."""
 
     token: str
     vintage: date
     district_code: str
+    root: str | None = None
 
     def __call__(self) -> gpd.GeoDataFrame:
         from gisaudit.change.district import district_patches
         from gisaudit.layers.facts import measured
 
-        package = _PACKAGES.get(self.token)
+        package = _PACKAGES.get(self.token) if self.token else None
+        if package is None and self.root is not None:
+            package = _loaded(self.root)
         if package is None:
             raise RuntimeError("评价所用的数据包已释放，无法再取出该区的地类图斑；请重新评价。")
         return district_patches(measured(package, self.vintage), self.district_code).landuse()
+
+
+def portable(result: TenureResult, token: str = "", root: str | None = None) -> TenureResult:
+    """``result`` made small to send to another process: its land use as ``DistrictLanduse``
+    references, its extras without the change set (the district's whole overlay)."""
+    return replace(
+        result,
+        start_landuse=DistrictLanduse(token, result.start_vintage, result.district_code, root),
+        end_landuse=DistrictLanduse(token, result.end_vintage, result.district_code, root),
+        extras={k: v for k, v in result.extras.items() if k != "changeset"},
+    )
+
+
+_LOADED: dict[str, AuditPackage] = {}
+_LOADED_LOCK = threading.Lock()
+
+
+def _loaded(root: str) -> AuditPackage:
+    """The package at ``root``, loaded once per process (the last one only)."""
+    from gisaudit.layers.package import load_package
+
+    with _LOADED_LOCK:
+        if root not in _LOADED:
+            _LOADED.clear()
+            _LOADED[root] = load_package(root)
+        return _LOADED[root]
 
 
 def evaluate_in_processes(
@@ -103,15 +133,5 @@ def _evaluate_district(tenure_ids: list[str]) -> dict[str, TenureResult]:
     out: dict[str, TenureResult] = {}
     for tid in tenure_ids:
         result = evaluate_tenure(package, tid, system, cache=cache, rules=rules)
-        out[tid] = replace(
-            result,
-            start_landuse=DistrictLanduse(token, result.start_vintage, result.district_code),
-            end_landuse=DistrictLanduse(token, result.end_vintage, result.district_code),
-            extras=_portable(result.extras),
-        )
+        out[tid] = portable(result, token)
     return out
-
-
-def _portable(extras: dict[str, Any]) -> dict[str, Any]:
-    """The extras worth sending back: all but the change set (the district's whole overlay)."""
-    return {k: v for k, v in extras.items() if k != "changeset"}

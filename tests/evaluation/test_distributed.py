@@ -10,6 +10,7 @@ import pytest
 from gisaudit.errors import ConfigError, InputError
 from gisaudit.evaluation import DEFAULT_WRITERS, distributed, evaluate_package
 from gisaudit.evaluation.distributed import evaluate_distributed
+from gisaudit.evaluation.processes import DistrictLanduse
 from gisaudit.layers.package import load_package
 from gisaudit.sample import build_sample_package
 
@@ -65,6 +66,12 @@ def test_two_process_cluster_matches_in_process_run(package, cluster_client, tmp
         pd.testing.assert_frame_equal(a.transitions, b.transitions)
         assert a.scorecard == b.scorecard
         assert len(a.leads) == len(b.leads)
+    # the district's patches did not travel back; a map asking for them gets them here
+    first = remote[0]
+    assert isinstance(first.start_landuse, DistrictLanduse) and first.extras == {}
+    here, there = local[0].landuse("end"), first.landuse("end")
+    assert here["code"].tolist() == there["code"].tolist()
+    assert here.geometry.geom_equals_exact(there.geometry, 0).all()
     assert seen[-1] == (len(ids), len(ids))
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # temp folder gone
 

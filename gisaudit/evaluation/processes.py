@@ -26,6 +26,7 @@ from datetime import date
 
 import geopandas as gpd
 
+from gisaudit.errors import AnalysisError
 from gisaudit.evaluation.evaluate import EvaluationCache, evaluate_tenure
 from gisaudit.evaluation.result import TenureResult
 from gisaudit.indicators.config import IndicatorSystem
@@ -66,7 +67,9 @@ class DistrictLanduse:
         if package is None and self.root is not None:
             package = _loaded(self.root)
         if package is None:
-            raise RuntimeError("评价所用的数据包已释放，无法再取出该区的地类图斑；请重新评价。")
+            raise AnalysisError(
+                "评价所用的数据包已释放，无法再取出该区的地类图斑；请重新评价该任期。"
+            )
         return district_patches(measured(package, self.vintage), self.district_code).landuse()
 
 

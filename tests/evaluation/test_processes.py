@@ -51,3 +51,13 @@ def test_an_unknown_tenure_is_reported_from_processes_too(package) -> None:  # n
     ids = [*package.tenures["id"].astype(str).tolist()[:2], "没有这个任期"]
     with pytest.raises(InputError, match="没有这个任期"):
         list(evaluate_tenures(package, ids, SYSTEM, processes=2))
+
+
+def test_a_reference_to_a_released_package_says_so() -> None:
+    from datetime import date
+
+    from gisaudit.errors import AnalysisError
+
+    gone = DistrictLanduse("no-such-token", date(2020, 12, 31), "120110")
+    with pytest.raises(AnalysisError, match="数据包已释放"):
+        gone()

@@ -87,8 +87,15 @@ class DistrictPatches:
             return self._frame
 
     def landuse(self) -> gpd.GeoDataFrame:
-        """A copy of the decoded patches with ``code`` and ``geometry`` only (for maps)."""
-        return self.frame()[["code", "geometry"]].copy()
+        """The decoded patches with ``code`` and ``geometry`` only (for maps): a new frame,
+        not kept here (the caller decides how long it lives)."""
+        if self._frame is not None:
+            return self._frame[["code", "geometry"]].copy()
+        return gpd.GeoDataFrame(
+            {"code": self.whole["code"].astype(str).to_numpy()},
+            geometry=self.whole_geometries(),
+            crs=self.crs,
+        )
 
     def codes_at(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For points in the district: (index of each point found, code of a patch holding it).

@@ -119,7 +119,9 @@ def evaluate_package(
     sheets (about 0.5 s each; HTML sheets are always written). ``threads``: districts
     evaluated at once (``gisaudit.evaluation.parallel``; default: the CPU count);
     ``processes``: on that many forked worker processes instead. Outputs are written in this
-    thread, in tenure order. Raises
+    thread, in tenure order; then each result lets go of its decoded land use and of its
+    change set (``extras["changeset"]``), so a run over many tenures holds only what it
+    returns. Raises
     InputError / ConfigError (Chinese messages) for unknown tenures or a bad indicator file.
     """
     progress = progress or no_progress
@@ -148,6 +150,9 @@ def evaluate_package(
             folder.mkdir()
             for write in writers:
                 write(result, folder)
+            # the outputs are written: free the decoded patches and the district's overlay
+            result.forget_decoded()
+            result.extras.pop("changeset", None)
             results.append(result)
         _write_summary(package, results, tmp / "summary.csv")
         progress("写出结果", len(ids), len(ids))

@@ -44,12 +44,23 @@ class TenureResult:
     end_landuse: gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame]
     leads: gpd.GeoDataFrame | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    _decoded: dict[str, gpd.GeoDataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def landuse(self, side: str) -> gpd.GeoDataFrame:
-        """The district's patches at ``side`` ``"start"`` or ``"end"`` (``code``, ``geometry``)."""
-        name = f"{side}_landuse"
-        value = getattr(self, name)
-        if callable(value):
-            value = value()
-            object.__setattr__(self, name, value)  # decoded once
-        return value
+        """The district's patches at ``side`` ``"start"`` or ``"end"`` (``code``, ``geometry``),
+        decoded on first use and kept until ``forget_decoded``."""
+        value = getattr(self, f"{side}_landuse")
+        if not callable(value):
+            return value
+        if side not in self._decoded:
+            self._decoded[side] = value()
+        return self._decoded[side]
+
+    def forget_decoded(self) -> None:
+        """Drop the decoded land use (a district's patches as shapely objects: hundreds of MB
+        at survey size); ``landuse`` decodes it again if asked. ``evaluate_package`` calls
+        this once a tenure's outputs are written, so a run over many tenures holds one
+        tenure's patches at a time."""
+        self._decoded.clear()

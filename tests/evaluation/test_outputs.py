@@ -161,3 +161,22 @@ def test_raster_check_where_land_cover_exists(tmp_path):
     assert cmp.total_abs_diff_pct == pytest.approx(200, rel=1e-6)
     notes = r.scorecard["vintages"]["notes"]
     assert any("土地覆盖栅格路径核对" in n and "800.00 公顷" in n for n in notes)
+
+
+def test_a_written_tenure_no_longer_holds_its_decoded_patches(tmp_path):
+    # a run over many tenures must not keep every district's patches decoded (at survey size
+    # that is hundreds of MB a tenure): once a tenure's outputs are written they are dropped
+    pkg = scenario.make(tenures=TENURES)
+    held = []
+
+    def map_writer(result, folder):
+        start = result.landuse("start")
+        assert result.landuse("start") is start  # decoded once while the outputs are written
+        held.append(len(result._decoded))
+
+    results = evaluate_package(pkg, tmp_path / "out", writers=(map_writer,))
+    assert held == [1, 1]
+    for r in results:
+        assert r._decoded == {} and "changeset" not in r.extras
+        assert "selection" in r.extras
+        assert len(r.landuse("end")) == 20  # still there when asked again

@@ -169,7 +169,7 @@ class PackageStore:
             raise
         finally:
             upload.unlink(missing_ok=True)
-        self._remember(pid, report.package)
+        self._remember(pid, _compact(report.package))
         return record, report
 
     def register_folder(self, folder: str, user: str) -> tuple[PackageRecord, ValidationReport]:
@@ -191,7 +191,7 @@ class PackageStore:
         pid = uuid.uuid4().hex[:12]
         record = _record(pid, "folder", path, user, report)
         self._save(record)
-        self._remember(pid, report.package)
+        self._remember(pid, _compact(report.package))
         return record, report
 
     def revalidate(self, pid: str) -> ValidationReport:
@@ -264,3 +264,9 @@ class PackageStore:
             if collection_id in layers:
                 return layers[collection_id]
         raise NotFoundError(f"未找到图层“{collection_id}”。可用图层见 /ogc/collections。")
+
+
+def _compact(package: AuditPackage | None) -> AuditPackage | None:
+    """A validated package as the server keeps it: patch tables only (``AuditPackage.compact``);
+    the validation's decoded frames (gigabytes at survey size) are let go."""
+    return package.compact() if package is not None else None

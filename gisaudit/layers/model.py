@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -171,6 +171,18 @@ class AuditPackage:
             if v.vintage == vintage:
                 return v
         raise KeyError(vintage)
+
+    def compact(self) -> AuditPackage:
+        """The same package with its land use held only as patch tables (no decoded frames,
+        which are decoded again on first use): what a long-lived process should keep after
+        validating a survey-size package (the frames are gigabytes)."""
+        return replace(
+            self,
+            landuse=tuple(
+                LandUseVintage(v.vintage, source=v.source, patches=v.patches)
+                for v in self.landuse
+            ),
+        )
 
     def coastline_at(self, vintage: date) -> CoastlineVintage | None:
         """The coastline of this vintage, or None."""

@@ -200,3 +200,18 @@ def test_same_geometry_needs_both_keys_and_skips_repeats() -> None:
     rows, other = same_geometry(a, b)
     # 4 matches; 3's check differs (a collision of the first hash); 2 is repeated in b
     assert rows.tolist() == [3] and other.tolist() == [0]
+
+
+def test_compact_package_keeps_the_patch_tables_and_drops_the_frames() -> None:
+    from tests.layers.two_districts import package
+
+    pkg = package()
+    for v in pkg.landuse:
+        _ = v.patches  # both forms present
+    compact = pkg.compact()
+    assert compact.zones is pkg.zones and compact.districts is pkg.districts
+    for before, after in zip(pkg.landuse, compact.landuse, strict=True):
+        assert after.patches is before.patches
+        assert after._frame is None and before._frame is not None
+        assert after.vintage == before.vintage and after.source == before.source
+        assert after.frame["bsm"].tolist() == before.frame["bsm"].tolist()  # decoded again

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine
 
 from api.errors import scrub_paths
-from api.packages import PackageStore
+from api.packages import PackageStore, return_free_memory
 from api.pipeline import RunOptions, run_evaluation
 from api.systems import SystemStore
 from gisaudit.errors import GisAuditError, InputError, NotFoundError, StorageError
@@ -184,6 +184,7 @@ class JobManager:
         self._update(job_id, state="running", started_at=_now())
         job = self._jobs[job_id]
         try:
+            return_free_memory()  # e.g. what validating the package left behind
             package = self.packages.load(job.package_id)
             path = self.systems.path(job.indicator_system) if job.indicator_system else None
             system = resolve_system(package, path)

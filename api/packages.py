@@ -8,6 +8,7 @@ cached (a few at a time).
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
 import math
@@ -97,6 +98,21 @@ def settle_heap() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+def return_free_memory() -> None:
+    """Collect garbage and hand the heap's free pages back to the system (glibc's
+    ``malloc_trim``; elsewhere only the collection). Validating a survey-size package frees
+    gigabytes that the allocator otherwise keeps for this process, and an evaluation on top
+    of them can run the server out of memory."""
+    gc.collect()
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    trim = getattr(libc, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 class PackageStore:

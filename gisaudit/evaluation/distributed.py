@@ -33,13 +33,10 @@ from gisaudit.evaluation.outputs import (
     _move_into_place,
     evaluate_package,
 )
-from gisaudit.evaluation.processes import portable
+from gisaudit.evaluation.processes import loaded_package, portable
 from gisaudit.evaluation.result import TenureResult
-from gisaudit.layers.cache import package_key
 from gisaudit.progress import ProgressFn, no_progress
 
-# per worker process: the last package loaded (path, files' key) -> package
-_LOADED: dict[tuple[str, str], Any] = {}
 
 def _dask() -> tuple[Any, Any, Any]:
     """(Client, LocalCluster, as_completed) from dask.distributed, or ConfigError in Chinese."""
@@ -52,15 +49,6 @@ def _dask() -> tuple[Any, Any, Any]:
             "在本机评价。"
         ) from exc
     return Client, LocalCluster, as_completed
-
-def _package(root: str) -> Any:
-    from gisaudit.layers.package import load_package
-
-    key = (root, package_key(Path(root)))  # any changed file means a fresh load
-    if key not in _LOADED:
-        _LOADED.clear()  # one package per worker: keep memory bounded
-        _LOADED[key] = load_package(root)
-    return _LOADED[key]
 
 def _district_task(
     root: str,
@@ -77,7 +65,7 @@ def _district_task(
     errors travel as text because some of our exceptions do not survive pickling.
     """
     try:
-        package = _package(root)
+        package = loaded_package(root)
         results = evaluate_package(
             package, Path(folder), tenure_ids=tenure_ids,
             indicators=Path(indicators) if indicators else None,

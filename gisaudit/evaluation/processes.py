@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
 import geopandas as gpd
 
@@ -65,7 +66,7 @@ class DistrictLanduse:
 
         package = _PACKAGES.get(self.token) if self.token else None
         if package is None and self.root is not None:
-            package = _loaded(self.root)
+            package = loaded_package(self.root)
         if package is None:
             raise AnalysisError(
                 "评价所用的数据包已释放，无法再取出该区的地类图斑；请重新评价该任期。"
@@ -84,19 +85,23 @@ def portable(result: TenureResult, token: str = "", root: str | None = None) -> 
     )
 
 
-_LOADED: dict[str, AuditPackage] = {}
+# per process: the last package loaded by folder, (path, files' key) -> package
+_LOADED: dict[tuple[str, str], AuditPackage] = {}
 _LOADED_LOCK = threading.Lock()
 
 
-def _loaded(root: str) -> AuditPackage:
-    """The package at ``root``, loaded once per process (the last one only)."""
+def loaded_package(root: str) -> AuditPackage:
+    """The package at ``root``, loaded once per process (only the last one is kept; any
+    changed file under the folder means a fresh load): Dask workers and their client."""
+    from gisaudit.layers.cache import package_key
     from gisaudit.layers.package import load_package
 
+    key = (root, package_key(Path(root)))
     with _LOADED_LOCK:
-        if root not in _LOADED:
-            _LOADED.clear()
-            _LOADED[root] = load_package(root)
-        return _LOADED[root]
+        if key not in _LOADED:
+            _LOADED.clear()  # one package per process: keep memory bounded
+            _LOADED[key] = load_package(root)
+        return _LOADED[key]
 
 
 def evaluate_in_processes(

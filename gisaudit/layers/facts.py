@@ -86,8 +86,16 @@ def measure_table(
     ``previous``: the (date, measured table) of the vintage before, whose identical patches
     lend their facts and pieces.
     """
-    table = table.with_columns(patch_facts(table, package, when, previous=previous))
-    return table.with_boundary_pieces(boundary_pieces(table, package, when, previous=previous))
+    keys = wkb_keys(table.wkb)
+    same = (
+        _same_patches(keys, table.columns["district_code"].to_numpy(), previous[1])
+        if previous is not None and len(table)
+        else None
+    )  # one match against the previous vintage, for the facts and for the pieces
+    facts = patch_facts(table, package, when, previous=previous, keys=keys, same=same)
+    table = table.with_columns(facts)
+    pieces = boundary_pieces(table, package, when, previous=previous, same=same)
+    return table.with_boundary_pieces(pieces)
 
 
 def patch_facts(
@@ -95,11 +103,14 @@ def patch_facts(
     package: AuditPackage,
     when: date,
     previous: tuple[date, PatchTable] | None = None,
+    keys: pd.DataFrame | None = None,
+    same: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The facts of ``table``'s patches (one row per patch, see module doc).
 
     ``previous``: the (date, measured table) of the vintage before, whose identical patches
-    lend their facts.
+    lend their facts. ``keys`` (``wkb_keys`` of the table) and ``same`` (rows here and there
+    of the identical patches) when the caller has them already.
     """
     n = len(table)
     cols = table.columns
@@ -112,14 +123,16 @@ def patch_facts(
     for kind in kinds:
         out[zone_column(kind)] = np.nan
 
-    keys = wkb_keys(table.wkb)
+    keys = wkb_keys(table.wkb) if keys is None else keys
     for c in KEYS:
         out[c] = keys[c].to_numpy()
     lent = np.zeros(n, dtype=bool)
     if previous is not None and n:
         before_date, before = previous
-        here_rows, there_rows = _same_patches(
-            keys, cols["district_code"].to_numpy(), before
+        here_rows, there_rows = (
+            _same_patches(keys, cols["district_code"].to_numpy(), before)
+            if same is None
+            else same
         )
         lent[here_rows] = True
         copy = ["area_m2", "inside", *BOX]
@@ -152,12 +165,14 @@ def boundary_pieces(
     package: AuditPackage,
     when: date,
     previous: tuple[date, PatchTable] | None = None,
+    same: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PatchTable:
     """The patches of ``table`` (with its facts) that are not ``inside``, each clipped to every
     district it meets: one row per non-empty piece, with ``bsm``, ``code``, ``kcxs`` of the
     patch, ``district_code`` of the district, ``patch_row``, and the facts of the piece
     (``area_m2`` in m², ``inside`` true, zone areas, box). Clipping is what
-    ``gisaudit.change.overlay.clip_to_district`` does to a vintage."""
+    ``gisaudit.change.overlay.clip_to_district`` does to a vintage. ``same``: the identical
+    patches' rows (here, there), when the caller has matched them already."""
     cols = table.columns
     kinds = list(package.zones)
     boundary = ~cols["inside"].to_numpy(dtype=bool)
@@ -165,7 +180,11 @@ def boundary_pieces(
     lent = np.zeros(len(table), dtype=bool)
     if previous is not None and previous[1].boundary_pieces is not None and len(table):
         before_date, before = previous
-        here, there = _same_patches(cols[KEYS], cols["district_code"].to_numpy(), before)
+        here, there = (
+            _same_patches(cols[KEYS], cols["district_code"].to_numpy(), before)
+            if same is None
+            else same
+        )
         keep = boundary[here]
         here, there = here[keep], there[keep]
         lent[here] = True

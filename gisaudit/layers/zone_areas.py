@@ -164,8 +164,13 @@ def _covered(geoms: np.ndarray, parts: np.ndarray, g: np.ndarray, z: np.ndarray)
     boxed = np.all(zb[:, :2] <= gb[:, :2], axis=1) & np.all(zb[:, 2:] >= gb[:, 2:], axis=1)
     boxed &= ~covered[g]
     if boxed.any():
-        shapely.prepare(parts)
-        hit = shapely.covers(parts[z[boxed]], geoms[g[boxed]])
+        # prepared copies of the zone polygons tested: ``parts`` are the package's own
+        # geometries, shared by threads and kept with the package, and a prepared geometry
+        # keeps its index (gigabytes for a whole 永久基本农田 layer)
+        used, at = np.unique(z[boxed], return_inverse=True)
+        tested = shapely.from_wkb(shapely.to_wkb(parts[used]))
+        shapely.prepare(tested)
+        hit = shapely.covers(tested[at], geoms[g[boxed]])
         covered[g[boxed][hit]] = True
     return covered
 

@@ -41,6 +41,17 @@ def test_covered_piece_counts_whole_and_outside_piece_counts_nothing() -> None:
     assert got[1] == 0.0
 
 
+def test_measuring_leaves_the_zone_polygons_unprepared() -> None:
+    """The zone polygons are the package's own, shared by threads and kept with it: a
+    prepared polygon keeps its index, so measuring must not prepare them (it grew a server
+    by gigabytes)."""
+    zone = np.array([sq(0, 0, 100), sq(100, 0, 100)], dtype=object)
+    pieces = np.array([sq(10, 10, 20), sq(120, 10, 20), sq(90, 10, 20)], dtype=object)
+    got = area_inside_m2(pieces, ellipsoidal_area_m2(pieces, CRS), zone, CRS)
+    assert got[:2] == pytest.approx(ellipsoidal_area_m2(pieces[:2], CRS), rel=0)
+    assert not shapely.is_prepared(zone).any()
+
+
 def test_piece_across_two_adjacent_zone_polygons_sums_both_halves() -> None:
     pieces = [sq(40, 0, 20, 10)]  # half in each of two touching zone squares
     got = measure(pieces, [sq(0, 0, 50), sq(50, 0, 50)])

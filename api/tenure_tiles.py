@@ -20,6 +20,7 @@ from urllib.parse import quote
 from api.overview import OVERVIEW_MAX_ZOOM as MAX_Z
 from api.routes.tiles import LANDUSE_MIN_ZOOM
 from gisaudit.change.vintages import select_vintages
+from web.layers import MAX_FEATURES
 from web.styles import map_style
 
 CHANGES_FILE = "changes.parquet"
@@ -101,8 +102,12 @@ def tenure_tiles(
     return tiles
 
 
-def tiles_note(tiles: Mapping[str, Any], layers: Mapping[str, Any]) -> str:
-    """The page's notice (Chinese): which layers are vector tiles, which are still GeoJSON."""
+def tiles_note(
+    tiles: Mapping[str, Any], layers: Mapping[str, Any], unwritten: Mapping[str, int] | None = None
+) -> str:
+    """The page's notice (Chinese): which layers are vector tiles, which are still GeoJSON,
+    and which can be drawn from neither (``unwritten``: layers with too many features for a
+    GeoJSON file, see ``web.layers.MAX_FEATURES``, whose package is no longer stored)."""
     style = map_style()
     labels = {f"{s}_{k}": v["label"] for k, v in style.map_themes.items() for s in ("start", "end")}
     labels.update({f"zone_{k}": z["label"] for k, z in style.zones.items()})
@@ -121,4 +126,10 @@ def tiles_note(tiles: Mapping[str, Any], layers: Mapping[str, Any]) -> str:
         )
     if fallback:
         text += f"瓦片服务没有的图层仍读取 GeoJSON 文件：{fallback}。"
+    missing = names(k for k in (unwritten or {}) if k not in tiles)
+    if missing:
+        text += (
+            f"以下图层要素过多（超过 {MAX_FEATURES:,} 个），评价时没有生成 GeoJSON 文件，只能以"
+            f"矢量瓦片显示，而评价所用的资料包已不在服务器上：{missing}。请重新登记该资料包后查看。"
+        )
     return text + "疑点为 GeoJSON 图层（可点击查看详情）。"

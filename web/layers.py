@@ -12,6 +12,12 @@ Layout under a tenure's output folder::
     map/start_coastline.geojson, map/end_coastline.geojson  coastline by type
 
 ``map_layer_writer(package)`` is a ``TenureWriter`` for ``evaluate_package(writers=...)``.
+
+A theme, zone or coastline layer with more than ``MAX_FEATURES`` features (a survey-size
+district: tens of thousands of patches, tens of MB of GeoJSON that no browser draws) is
+listed in the index with ``"file": false`` and not written: the tenure page draws it from the
+API's vector tiles of the stored package (``api.tenure_tiles``). The district outline and the
+change polygons are always written.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ INDEX = "index.json"
 DECIMALS = 6  # about 0.1 m: far below what a screen shows
 COAST_BUFFER_M = 100.0  # a coast belongs to the district within 100 m of it (spec §6)
 LAYER_NAME = re.compile(r"^[a-z_]{1,40}$")
+MAX_FEATURES = 20_000  # about 13 MB of GeoJSON: what a browser still draws smoothly
+ALWAYS_WRITTEN = frozenset({"district", "changes"})
 
 
 def _round(geoms: np.ndarray) -> np.ndarray:
@@ -109,9 +117,11 @@ def _only(geoms: np.ndarray, dims: int) -> np.ndarray:
     can leave slivers of lower dimension in a GeometryCollection."""
     out = []
     for g in geoms:
-        if g is None or g.is_empty or (shapely.get_dimensions(g) == dims and g.geom_type != (
-            "GeometryCollection"
-        )):
+        if (
+            g is None
+            or g.is_empty
+            or (shapely.get_dimensions(g) == dims and g.geom_type != ("GeometryCollection"))
+        ):
             out.append(g)
             continue
         parts = [p for p in shapely.get_parts(g) if shapely.get_dimensions(p) == dims]
@@ -202,14 +212,33 @@ def tenure_map_layers(
     return layers
 
 
+def _lonlat_bounds(frame: gpd.GeoDataFrame) -> list[float] | None:
+    """The layer's bounds in lon/lat (its box's corners projected; None when empty)."""
+    if frame.empty:
+        return None
+    corners = gpd.GeoSeries([shapely.box(*frame.total_bounds)], crs=frame.crs).to_crs(4326)
+    return [round(float(v), DECIMALS) for v in corners.total_bounds]
+
+
 def write_map_layers(
-    result: TenureResult, folder: Path, package: AuditPackage | None = None
+    result: TenureResult,
+    folder: Path,
+    package: AuditPackage | None = None,
+    max_features: int | None = MAX_FEATURES,
 ) -> Path:
-    """Write the tenure's map layers into ``folder/map/`` and return that folder."""
+    """Write the tenure's map layers into ``folder/map/`` and return that folder.
+
+    Layers with more than ``max_features`` features (None: no limit) other than the
+    district and the changes are only listed in the index (``"file": false``).
+    """
     out = Path(folder) / MAP_DIR
     out.mkdir(parents=True, exist_ok=True)
     index: dict[str, dict[str, Any]] = {}
     for name, frame in tenure_map_layers(result, package).items():
+        too_many = max_features is not None and len(frame) > max_features
+        if too_many and name not in ALWAYS_WRITTEN:
+            index[name] = {"features": len(frame), "bounds": _lonlat_bounds(frame), "file": False}
+            continue
         collection = to_feature_collection(frame)
         text = json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
         (out / f"{name}.geojson").write_text(text, encoding="utf-8")
@@ -234,12 +263,21 @@ def map_layer_writer(package: AuditPackage | None) -> Callable[[TenureResult, Pa
     return write
 
 
-def read_map_index(folder: Path) -> dict[str, dict[str, Any]]:
-    """The layers written for a tenure (``{}`` when none were written)."""
+def _index(folder: Path) -> dict[str, dict[str, Any]]:
     path = Path(folder) / MAP_DIR / INDEX
     if not path.is_file():
         return {}
     return dict(json.loads(path.read_text("utf-8")).get("layers", {}))
+
+
+def read_map_index(folder: Path) -> dict[str, dict[str, Any]]:
+    """The layers written for a tenure as GeoJSON files (``{}`` when none were written)."""
+    return {k: v for k, v in _index(folder).items() if v.get("file", True)}
+
+
+def unwritten_map_layers(folder: Path) -> dict[str, int]:
+    """The tenure's layers left to the vector tiles (too many features): name -> features."""
+    return {k: int(v["features"]) for k, v in _index(folder).items() if not v.get("file", True)}
 
 
 def map_layer_path(folder: Path, name: str) -> Path | None:

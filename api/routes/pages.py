@@ -39,7 +39,7 @@ from gisaudit.storage.repository import (
 from gisaudit.workflow import default_workflow
 from web import pages
 from web.assets import STATIC_DIR, basemap_from_env
-from web.layers import map_layer_path, read_map_index
+from web.layers import map_layer_path, read_map_index, unwritten_map_layers
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "gisaudit_token"
@@ -259,7 +259,7 @@ def tenure_view(
         services, row.evaluation, folder, tenure.district_code, tenure_id,
         (row.scorecard or {}).get("vintages") or {}, sees_changes=visible,
     )  # fmt: skip
-    note = tiles_note(tiles, layers)
+    note = tiles_note(tiles, layers, unwritten_map_layers(folder))
     if not index:
         note = "该任期的评价没有生成地图图层（map/），部分图层无法显示。请重新评价。" + note
     html = pages.tenure_page(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.tenure_tiles import coastline_vintages
+from api.tenure_tiles import coastline_vintages, tiles_note
 
 COASTS = ["2018-12-31", "2020-12-31", "2023-12-31"]
 
@@ -23,3 +23,15 @@ def test_no_coastline_or_no_vintages_draws_none():
     assert coastline_vintages([], {"start": "2018-12-31", "end": "2023-12-31"}) == {}
     assert coastline_vintages(COASTS, {"start": "2018-12-31"}) == {}
     assert coastline_vintages(COASTS, {}) == {}
+
+
+def test_note_names_large_layers_that_neither_tiles_nor_files_can_draw():
+    layers = {"district": {}, "changes": {}}
+    unwritten = {"start_farmland": 58_000, "end_farmland": 57_000, "zone_pbf": 25_000}
+    stored = tiles_note(
+        {"start_farmland": {}, "end_farmland": {}, "zone_pbf": {}}, layers, unwritten
+    )
+    assert "要素过多" not in stored  # the stored package's tiles draw them
+    gone = tiles_note({"district": {}}, layers, unwritten)
+    assert "要素过多" in gone and "耕地" in gone and "永久基本农田" in gone
+    assert "请重新登记该资料包" in gone

@@ -181,7 +181,8 @@ def district_patches(patches: PatchTable, district_code: str) -> DistrictPatches
 
 def _stacked(a: pd.Series, a_rows: np.ndarray, b: pd.Series, b_rows: np.ndarray) -> object:
     """Rows ``a_rows`` of ``a`` then ``b_rows`` of ``b``, as one column (categoricals stay
-    categoricals, over both sides' categories; other columns as NumPy arrays)."""
+    categoricals, over both sides' categories; other columns keep their dtype — Arrow-backed
+    strings stay Arrow, never converted to Python objects and back)."""
     if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype):
         parts = [
             pd.Categorical.from_codes(
@@ -191,4 +192,4 @@ def _stacked(a: pd.Series, a_rows: np.ndarray, b: pd.Series, b_rows: np.ndarray)
             for c, rows in ((a, a_rows), (b, b_rows))
         ]
         return union_categoricals(parts, ignore_order=True)
-    return np.concatenate([a.to_numpy()[a_rows], b.to_numpy()[b_rows]])
+    return pd.concat([a.iloc[a_rows], b.iloc[b_rows]], ignore_index=True).array

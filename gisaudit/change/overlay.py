@@ -104,8 +104,8 @@ def overlay_tessellations(
         s_same = e_same = np.zeros(0, dtype=np.int64)
     else:
         s_same, e_same = same_keys(shapely.to_wkb(sg), shapely.to_wkb(eg))
-    s_left = np.setdiff1d(np.arange(len(sg)), s_same)
-    e_left = np.setdiff1d(np.arange(len(eg)), e_same)
+    s_left = _other_rows(len(sg), s_same)
+    e_left = _other_rows(len(eg), e_same)
     if s_left.size and e_left.size:
         s2, e2 = same_keys(
             shapely.to_wkb(shapely.normalize(sg[s_left])),
@@ -175,7 +175,7 @@ def overlay_district_patches(
     geoms[recoded] = start.whole_geometries(s_same[recoded])
 
     def rest(side: DistrictPatches, same: np.ndarray) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-        left = np.setdiff1d(np.arange(len(side.whole)), same)
+        left = _other_rows(len(side.whole), same)
         facts = ["area_m2", *(f"zone_{k}_m2" for k in zone_kinds if f"zone_{k}_m2" in side.whole)]
         frame = gpd.GeoDataFrame(
             side.whole[["bsm", "code", "kcxs", *facts]].iloc[left].reset_index(drop=True),
@@ -221,6 +221,13 @@ def _zone_by_source(
     return out
 
 
+def _other_rows(n: int, taken: np.ndarray) -> np.ndarray:
+    """The rows 0..n-1 not in ``taken``, ascending (a mask: no sort, unlike ``setdiff1d``)."""
+    keep = np.ones(n, dtype=bool)
+    keep[taken] = False
+    return np.flatnonzero(keep)
+
+
 def _piece_columns(
     start: pd.DataFrame,
     end: pd.DataFrame,
@@ -229,9 +236,12 @@ def _piece_columns(
     area_m2: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """The attribute columns of pieces made of start rows ``s_idx`` and end rows ``e_idx``."""
+    # BSM: ``take`` on the column's own array, so Arrow-backed strings stay Arrow (no round
+    # trip through Python str objects); codes as plain strings (the two sides' categories
+    # differ)
     return {
-        "from_bsm": start["bsm"].to_numpy()[s_idx],
-        "to_bsm": end["bsm"].to_numpy()[e_idx],
+        "from_bsm": start["bsm"].array.take(s_idx),
+        "to_bsm": end["bsm"].array.take(e_idx),
         "from_code": start["code"].to_numpy()[s_idx],
         "to_code": end["code"].to_numpy()[e_idx],
         "kcxs_from": start["kcxs"].to_numpy(dtype=float)[s_idx],

@@ -14,7 +14,7 @@ from pyproj import CRS
 
 from gisaudit.change import transitions as tr
 from gisaudit.change.dating import date_changes
-from gisaudit.change.district import DistrictPatches, district_patches
+from gisaudit.change.district import DATING_COLUMNS, DistrictPatches, district_patches
 from gisaudit.change.overlay import overlay_district_patches
 from gisaudit.change.vintages import VintageSelection
 from gisaudit.errors import InputError
@@ -188,10 +188,15 @@ def build_changeset(
         else float(ellipsoidal_area_m2([district], crs)[0])
     )
 
-    def patches(vintage: date) -> DistrictPatches:
-        key = ("patches", district_code, vintage)
-        if key not in reuse:
+    def patches(vintage: date, light: bool = False) -> DistrictPatches:
+        key = ("patches", district_code, vintage, light)
+        if not light and key not in reuse:
             reuse[key] = district_patches(measured(package, vintage), district_code)
+        if light and key not in reuse:  # the full patches serve dating too, if there
+            full = reuse.get(("patches", district_code, vintage, False))
+            if full is None:
+                full = district_patches(measured(package, vintage), district_code, DATING_COLUMNS)
+            reuse[key] = full
         return reuse[key]
 
     start_patches = patches(selection.start)
@@ -203,7 +208,7 @@ def build_changeset(
                 "无法评价。请检查该期数据是否覆盖本区。"
             )
     pieces = overlay_district_patches(start_patches, end_patches, crs, list(package.zones))
-    middle = [(v, patches(v)) for v in selection.intermediate]
+    middle = [(v, patches(v, light=True)) for v in selection.intermediate]
     pieces["change_vintage"] = date_changes(
         pieces, selection.end, middle, table, sources=(start_patches, end_patches)
     )

@@ -10,6 +10,7 @@ clipping the whole vintage to the district gives, without decoding any geometry.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -20,7 +21,7 @@ import shapely
 from pandas.api.types import union_categoricals
 from pyproj import CRS
 
-from gisaudit.layers.patches import BOX, PatchTable, text_columns
+from gisaudit.layers.patches import BOX, KEYS, PatchTable, text_columns
 
 
 @dataclass(eq=False)
@@ -155,9 +156,18 @@ def boxes_holding(boxes: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.nda
     return p[hold], r[hold]
 
 
-def district_patches(patches: PatchTable, district_code: str) -> DistrictPatches:
+# what dating needs of an intermediate vintage: a patch's class, its WKB hashes (identity
+# with a start or end patch) and its box (point lookups)
+DATING_COLUMNS = ("code", *KEYS, *BOX)
+
+
+def district_patches(
+    patches: PatchTable, district_code: str, columns: Sequence[str] | None = None
+) -> DistrictPatches:
     """The patches of one vintage in a district: those lying wholly inside, then the
-    district's boundary pieces (needs the facts of ``gisaudit.layers.facts``)."""
+    district's boundary pieces (needs the facts of ``gisaudit.layers.facts``).
+
+    ``columns``: only these attribute columns (e.g. ``DATING_COLUMNS``); default all."""
     if patches.boundary_pieces is None:
         raise ValueError("district_patches needs a measured patch table (gisaudit.layers.facts)")
     cols = patches.columns
@@ -169,7 +179,9 @@ def district_patches(patches: PatchTable, district_code: str) -> DistrictPatches
         {
             name: _stacked(cols[name], whole, pieces.columns[name], mine)
             for name in cols.columns
-            if name in pieces.columns and name not in ("district_code", "inside")
+            if name in pieces.columns
+            and name not in ("district_code", "inside")
+            and (columns is None or name in columns)
         }
     )
     return DistrictPatches(

@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from gisaudit.change.dating import _codes_at
-from gisaudit.change.district import DistrictPatches, district_patches
+from gisaudit.change.district import DATING_COLUMNS, DistrictPatches, district_patches
 from gisaudit.change.overlay import clip_to_district
 from gisaudit.geodesy import ellipsoidal_area_m2
 from gisaudit.layers.facts import measure_patches, measure_table, measured
@@ -82,6 +82,20 @@ def test_inside_patches_and_boundary_pieces_of_district_a(measured_package: Audi
     assert shapely.equals_exact(
         found.whole_geometries(np.array([0])), [rect(0, 0, 100, 100)], 0
     ).all()  # a00 comes first, its geometry as it was
+
+
+@pytest.mark.parametrize("code", [A, B])
+def test_patches_for_dating_carry_only_what_dating_reads(
+    measured_package: AuditPackage, code: str
+) -> None:
+    table = measured_package.landuse[1].patches
+    full, light = district_patches(table, code), district_patches(table, code, DATING_COLUMNS)
+    assert list(light.whole.columns) == [c for c in full.whole.columns if c in DATING_COLUMNS]
+    assert {"code", "wkb_key", "xmin"} <= set(light.whole.columns)
+    assert "bsm" not in light.whole.columns and "area_m2" not in light.whole.columns
+    pd.testing.assert_frame_equal(light.whole, full.whole[list(light.whole.columns)])
+    rows = np.arange(len(full))
+    assert shapely.equals_exact(light.whole_geometries(rows), full.whole_geometries(rows), 0).all()
 
 
 def test_district_b_gets_the_overlap_strip_of_a_neighbour_patch(

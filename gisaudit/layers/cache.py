@@ -146,8 +146,6 @@ def _write(folder: Path, package: AuditPackage) -> None:
 def _read(folder: Path, index: dict[str, Any], root: Path) -> AuditPackage:
     files = [index["districts"], *index["zones"].values(),
              *(c["file"] for c in index["coastline"])]  # fmt: skip
-    frames = dict(zip(files, map_in_threads(lambda f: gpd.read_parquet(folder / f), files),
-                      strict=True))  # fmt: skip
     crs = CRS.from_wkt(index["crs"])
 
     def read_vintage(v: dict[str, Any]) -> PatchTable:
@@ -156,7 +154,20 @@ def _read(folder: Path, index: dict[str, Any], root: Path) -> AuditPackage:
             table = table.with_boundary_pieces(_read_patches(folder / v["pieces"], crs))
         return table
 
-    patches = map_in_threads(read_vintage, index["landuse"])
+    # one pool for the layers and the vintages, so the vintages are read while the large
+    # zone layers are decoded
+    jobs: list[tuple[str, Any]] = [("frame", f) for f in files]
+    jobs += [("vintage", v) for v in index["landuse"]]
+    read = list(
+        map_in_threads(
+            lambda job: (
+                gpd.read_parquet(folder / job[1]) if job[0] == "frame" else read_vintage(job[1])
+            ),
+            jobs,
+        )
+    )
+    frames = dict(zip(files, read[: len(files)], strict=True))
+    patches = read[len(files) :]
     root = root.resolve()
     return AuditPackage(
         root=root,

@@ -25,7 +25,6 @@ import shapely
 
 from gisaudit.change.district import DistrictPatches
 from gisaudit.layers.classes import LandClassTable
-from gisaudit.layers.patches import same_geometry
 
 
 def date_changes(
@@ -96,9 +95,9 @@ def _codes_by_identity(
     ``patches``, or None where it has none."""
     unique, inverse = np.unique(rows, return_inverse=True)
     codes = np.full(len(unique), None, dtype=object)
-    # the vintage's patches never repeat a geometry (a tessellation): index the few asked
-    there, here = same_geometry(patches.whole, side.whole.iloc[unique])
-    codes[here] = patches.whole["code"].to_numpy()[there]
+    # by the vintage's index of WKB hashes, built once for every tenure and side asking
+    here, there = patches.key_index().find(side.whole.iloc[unique])
+    codes[here] = patches.whole["code"].iloc[there].to_numpy()
     return codes[inverse]
 
 

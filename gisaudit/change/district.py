@@ -21,7 +21,7 @@ import shapely
 from pandas.api.types import union_categoricals
 from pyproj import CRS
 
-from gisaudit.layers.patches import BOX, KEYS, PatchTable, text_columns
+from gisaudit.layers.patches import BOX, KEYS, KeyIndex, PatchTable, text_columns
 
 
 @dataclass(eq=False)
@@ -39,6 +39,7 @@ class DistrictPatches:
     segments: list[tuple[pa.Array, np.ndarray]]
     crs: CRS
     _frame: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    _keys: KeyIndex | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __len__(self) -> int:
@@ -47,13 +48,21 @@ class DistrictPatches:
     def __getstate__(self) -> dict:
         # the compact form travels (e.g. back from a Dask worker): only this district's WKB,
         # no lock, no decoded frame
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_frame")}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_frame", "_keys")}
         wkb = pa.array(self.wkb(), type=pa.large_binary())
         state["segments"] = [(wkb, np.arange(len(wkb)))]
         return state
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state, _lock=threading.Lock(), _frame=None)
+        self.__dict__.update(state, _lock=threading.Lock(), _frame=None, _keys=None)
+
+    def key_index(self) -> KeyIndex:
+        """The index of these patches' WKB hashes (built on first use, then kept): dating
+        looks up the changed pieces' source patches in each intermediate vintage by it."""
+        with self._lock:
+            if self._keys is None:
+                self._keys = KeyIndex.of(self.whole)
+            return self._keys
 
     def wkb(self, rows: np.ndarray | None = None) -> np.ndarray:
         """The WKB bytes of ``rows`` of ``whole`` (all when None), as an object array."""

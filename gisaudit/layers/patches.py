@@ -64,13 +64,36 @@ def wkb_keys(wkb: pa.Array | np.ndarray) -> pd.DataFrame:
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class KeyIndex:
+    """An index of a table's WKB hashes (``KEYS``), for finding rows of other tables with
+    the same geometry (``find``) without rebuilding it each time. A geometry repeated
+    within the indexed table never matches."""
+
+    index: pd.Index
+    rows: np.ndarray
+    check: np.ndarray
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> KeyIndex:
+        keys = pd.Series(table[KEYS[0]].to_numpy())
+        unique = keys[~keys.duplicated(keep=False)]
+        return cls(pd.Index(unique.to_numpy()), unique.index.to_numpy(), table[KEYS[1]].to_numpy())
+
+    def find(self, other: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (in ``other``, in the indexed table) of rows with the same WKB bytes."""
+        pos = self.index.get_indexer(other[KEYS[0]].to_numpy())
+        rows = np.flatnonzero(pos >= 0)
+        there = self.rows[pos[rows]]
+        check = other[KEYS[1]].to_numpy()[rows] == self.check[there]
+        return rows[check], there[check]
+
+
 def same_geometry(a: pd.DataFrame, b: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Positions (in ``a``, in ``b``) of rows with the same WKB bytes, by their ``KEYS``
     (``wkb_keys``) alone: no geometry is read. A geometry repeated within ``b`` never
     matches."""
-    rows, other = same_keys(a[KEYS[0]].to_numpy(), b[KEYS[0]].to_numpy())
-    check = a[KEYS[1]].to_numpy()[rows] == b[KEYS[1]].to_numpy()[other]
-    return rows[check], other[check]
+    return KeyIndex.of(b).find(a)
 
 
 def text_columns(frame: pd.DataFrame) -> pd.DataFrame:

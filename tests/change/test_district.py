@@ -176,8 +176,13 @@ def test_pickled_district_patches_still_decode(measured_package: AuditPackage) -
     found = district_patches(measured_package.landuse[1].patches, A)
     before = found.frame()  # decoded and indexed before pickling: not shipped
     found.codes_at(shapely.points(np.array([(X0 + 50, Y0 + 50)])))
+    keys = found.key_index()
+    assert found.key_index() is keys  # built once, then kept
+    here, there = keys.find(found.whole.iloc[[2, 0]])
+    assert here.tolist() == [0, 1] and there.tolist() == [2, 0]
     back: DistrictPatches = pickle.loads(pickle.dumps(found))
-    assert back._frame is None
+    assert back._frame is None and back._keys is None
+    assert back.key_index().find(found.whole.iloc[[2]])[1].tolist() == [2]
     after = back.frame()
     assert after["bsm"].tolist() == before["bsm"].tolist()
     assert after["code"].tolist() == before["code"].tolist()

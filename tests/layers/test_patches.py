@@ -10,7 +10,14 @@ import pytest
 import shapely
 from pyproj import CRS
 
-from gisaudit.layers.patches import ATTRIBUTES, KEYS, PatchTable, same_geometry, wkb_keys
+from gisaudit.layers.patches import (
+    ATTRIBUTES,
+    KEYS,
+    KeyIndex,
+    PatchTable,
+    same_geometry,
+    wkb_keys,
+)
 from tests.layers.two_districts import EPSG, X0, Y0, landuse_frame
 
 
@@ -200,6 +207,20 @@ def test_same_geometry_needs_both_keys_and_skips_repeats() -> None:
     rows, other = same_geometry(a, b)
     # 4 matches; 3's check differs (a collision of the first hash); 2 is repeated in b
     assert rows.tolist() == [3] and other.tolist() == [0]
+
+
+def test_a_key_index_answers_like_same_geometry_for_every_table_asked() -> None:
+    b = pd.DataFrame({"wkb_key": np.array([4, 3, 2, 2, 9], dtype=np.uint64),
+                      "wkb_check": np.array([40, 31, 20, 20, 90], dtype=np.uint64)})  # fmt: skip
+    index = KeyIndex.of(b)
+    for keys, checks in (([1, 2, 3, 4], [10, 20, 30, 40]), ([9, 4, 7], [90, 40, 70]), ([], [])):
+        a = pd.DataFrame({"wkb_key": np.array(keys, dtype=np.uint64),
+                          "wkb_check": np.array(checks, dtype=np.uint64)})  # fmt: skip
+        got, expected = index.find(a), same_geometry(a, b)
+        assert [x.tolist() for x in got] == [x.tolist() for x in expected]
+    assert [x.tolist() for x in index.find(pd.DataFrame({
+        "wkb_key": np.array([9, 4], dtype=np.uint64),
+        "wkb_check": np.array([90, 40], dtype=np.uint64)}))]  == [[0, 1], [4, 0]]  # fmt: skip
 
 
 def test_compact_package_keeps_the_patch_tables_and_drops_the_frames() -> None:

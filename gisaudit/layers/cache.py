@@ -36,6 +36,7 @@ from gisaudit import __version__
 from gisaudit.concurrency import map_in_threads
 from gisaudit.layers.model import AuditPackage, CoastlineVintage, LandUseVintage, RasterRef
 from gisaudit.layers.patches import PatchTable, plain_strings
+from gisaudit.layers.zone_areas import mark_valid
 
 CACHE_VERSION = "7"  # bump when the shape of a loaded package changes
 KEEP = 3
@@ -180,7 +181,8 @@ def _read(folder: Path, index: dict[str, Any], root: Path) -> AuditPackage:
         ),
         tenures=pd.read_pickle(folder / "tenures.pkl"),
         targets=pd.read_pickle(folder / "targets.pkl"),
-        zones={kind: frames[f] for kind, f in index["zones"].items()},
+        # repaired when the package was validated (``read_zone``)
+        zones={kind: mark_valid(frames[f]) for kind, f in index["zones"].items()},
         coastline=tuple(
             CoastlineVintage(date.fromisoformat(c["vintage"]), frames[c["file"]], c["source"])
             for c in index["coastline"]

@@ -26,6 +26,17 @@ from pyproj import CRS
 from gisaudit.geodesy import ellipsoidal_area_m2
 from gisaudit.layers.parts import POLYGONAL, single_parts
 
+# set on a zone layer whose geometries the package loader has already repaired (attrs follow
+# a frame into its row subsets): measuring then skips checking them again
+VALID_ATTR = "gisaudit_valid_polygons"
+
+
+def mark_valid(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Mark ``frame``'s geometries as valid (``gisaudit.layers.geometry.clean_geometries``
+    repaired them), so ``zone_parts`` does not check them again; returns ``frame``."""
+    frame.attrs[VALID_ATTR] = True
+    return frame
+
 
 def zone_parts(
     frame: gpd.GeoDataFrame, area: shapely.Geometry | None, kind: str, end: date
@@ -33,24 +44,32 @@ def zone_parts(
     """The zone's single polygons that meet ``area`` (all when None), as an object array.
 
     Approvals (``kind == "approvals"``) count only where ``approval_date`` ≤ ``end``;
-    undated approvals do not count. Invalid polygons are repaired.
+    undated approvals do not count. Invalid polygons are repaired (unless the layer is
+    marked valid, ``mark_valid``).
     """
     if area is None:
         return zone_polygons(frame, kind, end)[0]
-    frame = _approved(frame, end) if kind == "approvals" else frame
     if len(frame) == 0:
         return np.empty(0, dtype=object)
     # only the features meeting ``area``: a district needs a small part of a large layer
-    geoms = frame.geometry.to_numpy()[np.sort(frame.sindex.query(area, predicate="intersects"))]
-    return polygons_of(geoms)
+    rows = np.sort(frame.sindex.query(area, predicate="intersects"))
+    if kind == "approvals":
+        rows = rows[_approved_mask(frame.iloc[rows], end)]
+    geoms = frame.geometry.to_numpy()[rows]
+    return polygons_of(geoms, valid=bool(frame.attrs.get(VALID_ATTR, False)))
+
+
+def _approved_mask(frame: gpd.GeoDataFrame, end: date) -> np.ndarray:
+    """Which approvals were approved on or before ``end`` (undated ones never count)."""
+    if "approval_date" not in frame.columns or len(frame) == 0:
+        return np.zeros(len(frame), dtype=bool)
+    dates = pd.to_datetime(frame["approval_date"], errors="coerce").dt.date
+    return (dates <= end).fillna(False).to_numpy(dtype=bool)
 
 
 def _approved(frame: gpd.GeoDataFrame, end: date) -> gpd.GeoDataFrame:
     """Approvals approved on or before ``end`` (undated ones never count)."""
-    if "approval_date" not in frame.columns or len(frame) == 0:
-        return frame.iloc[:0]
-    dates = pd.to_datetime(frame["approval_date"], errors="coerce").dt.date
-    return frame[(dates <= end).fillna(False).to_numpy(dtype=bool)]
+    return frame[_approved_mask(frame, end)]
 
 
 _KEPT: dict[tuple[int, str, date | None], tuple] = {}
@@ -72,8 +91,11 @@ def zone_polygons(
         if kept is not None and kept[0]() is frame:
             return kept[1], kept[2]
     frame_used = _approved(frame, end) if kind == "approvals" else frame
-    parts = polygons_of(frame_used.geometry.to_numpy()) if len(frame_used) else np.empty(
-        0, dtype=object
+    valid = bool(frame.attrs.get(VALID_ATTR, False))
+    parts = (
+        polygons_of(frame_used.geometry.to_numpy(), valid=valid)
+        if len(frame_used)
+        else np.empty(0, dtype=object)
     )
     tree = shapely.STRtree(parts)
     with _KEPT_LOCK:
@@ -85,10 +107,12 @@ def zone_polygons(
     return parts, tree
 
 
-def polygons_of(geoms: np.ndarray) -> np.ndarray:
-    """Single, valid, non-empty polygons of ``geoms`` (collections and multi-parts exploded)."""
+def polygons_of(geoms: np.ndarray, valid: bool = False) -> np.ndarray:
+    """Single, valid, non-empty polygons of ``geoms`` (collections and multi-parts exploded).
+
+    ``valid``: the caller knows every geometry is valid (not checked again)."""
     geoms = np.asarray(geoms, dtype=object)
-    invalid = ~shapely.is_valid(geoms)
+    invalid = np.zeros(len(geoms), dtype=bool) if valid else ~shapely.is_valid(geoms)
     if invalid.any():
         geoms = geoms.copy()
         geoms[invalid] = shapely.make_valid(geoms[invalid])

@@ -18,6 +18,7 @@ from gisaudit.layers.common import (
 )
 from gisaudit.layers.geometry import clean_geometries, to_package_crs
 from gisaudit.layers.manifest import ZoneSpec, ZonesSpec
+from gisaudit.layers.zone_areas import mark_valid
 
 ZONE_NAMES = {"pbf": "永久基本农田", "redline": "生态保护红线", "approvals": "建设用地批准范围"}
 DEFAULT_DATE_FIELD = "PZRQ"
@@ -83,4 +84,4 @@ def read_zone(
         return None
     out = gpd.GeoDataFrame(data, geometry=frame.geometry.values, crs=crs)
     out = clean_geometries(out, "polygon", labels, where)
-    return out.loc[good[out.index.to_numpy()]].reset_index(drop=True)
+    return mark_valid(out.loc[good[out.index.to_numpy()]].reset_index(drop=True))

@@ -103,6 +103,28 @@ def test_zone_parts_keeps_polygons_near_the_area_and_dates_approvals() -> None:
     assert len(zone_parts(frame, sq(15, 0, 10), "pbf", date(2020, 12, 31))) == 1
     assert len(zone_parts(frame.drop(columns="approval_date"), None, "approvals",
                           date(2023, 12, 31))) == 0  # fmt: skip
+    # near an area too: the layer's index first, then the dates
+    area = sq(-5, -5, 60, 20)
+    assert len(zone_parts(frame, area, "approvals", date(2020, 12, 31))) == 1
+    assert len(zone_parts(frame, area, "approvals", date(2023, 12, 31))) == 2
+    assert len(zone_parts(frame, sq(15, 0, 10), "approvals", date(2023, 12, 31))) == 1
+    assert len(zone_parts(frame.drop(columns="approval_date"), area, "approvals",
+                          date(2023, 12, 31))) == 0  # fmt: skip
+
+
+def test_zone_parts_checks_validity_unless_the_loader_repaired_the_layer(tmp_path) -> None:
+    from gisaudit.layers.package import load_package
+    from gisaudit.layers.zone_areas import VALID_ATTR
+    from tests.factories import make_package
+
+    bowtie = shapely.Polygon([(X0, Y0), (X0 + 10, Y0 + 10), (X0 + 10, Y0), (X0, Y0 + 10)])
+    frame = gpd.GeoDataFrame(geometry=[bowtie], crs=CRS)
+    repaired = zone_parts(frame, sq(-5, -5, 20), "pbf", date(2020, 12, 31))
+    assert len(repaired) == 2 and shapely.is_valid(repaired).all()
+    package = load_package(make_package(tmp_path / "pkg"))
+    assert package.zones and all(z.attrs.get(VALID_ATTR) for z in package.zones.values())
+    again = load_package(package.root)  # from the validated-package cache
+    assert all(z.attrs.get(VALID_ATTR) for z in again.zones.values())
 
 
 def test_polygons_of_repairs_and_explodes() -> None:

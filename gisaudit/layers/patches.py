@@ -47,11 +47,7 @@ def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
 def same_keys(a_keys: np.ndarray, b_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions (in ``a``, in ``b``) of equal keys (e.g. WKB bytes); a key repeated within
     ``b`` never matches."""
-    keys = pd.Series(b_keys)
-    unique_b = keys[~keys.duplicated(keep=False)]
-    pos = pd.Index(unique_b.to_numpy()).get_indexer(pd.Index(a_keys))
-    a_same = np.flatnonzero(pos >= 0)
-    return a_same, unique_b.index.to_numpy()[pos[a_same]]
+    return KeyIndex.of_keys(b_keys).find_keys(a_keys)
 
 
 def wkb_keys(wkb: pa.Array | np.ndarray) -> pd.DataFrame:
@@ -66,27 +62,41 @@ def wkb_keys(wkb: pa.Array | np.ndarray) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class KeyIndex:
-    """An index of a table's WKB hashes (``KEYS``), for finding rows of other tables with
-    the same geometry (``find``) without rebuilding it each time. A geometry repeated
-    within the indexed table never matches."""
+    """An index of a table's keys — its WKB hashes (``KEYS``: the first indexed, the second
+    checked), or any one key such as the WKB bytes — for finding the rows of other tables
+    with the same keys without rebuilding it each time. A key repeated within the indexed
+    table never matches."""
 
-    index: pd.Index
-    rows: np.ndarray
-    check: np.ndarray
+    index: pd.Index  # the keys that occur once
+    rows: np.ndarray  # their positions in the table
+    check: np.ndarray | None = None  # the second key of every row, if any
+
+    @classmethod
+    def of_keys(cls, keys: np.ndarray, check: np.ndarray | None = None) -> KeyIndex:
+        series = pd.Series(keys)
+        unique = series[~series.duplicated(keep=False)]
+        return cls(pd.Index(unique.to_numpy()), unique.index.to_numpy(), check)
 
     @classmethod
     def of(cls, table: pd.DataFrame) -> KeyIndex:
-        keys = pd.Series(table[KEYS[0]].to_numpy())
-        unique = keys[~keys.duplicated(keep=False)]
-        return cls(pd.Index(unique.to_numpy()), unique.index.to_numpy(), table[KEYS[1]].to_numpy())
+        return cls.of_keys(table[KEYS[0]].to_numpy(), table[KEYS[1]].to_numpy())
+
+    def find_keys(
+        self, keys: np.ndarray, check: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (in ``keys``, in the indexed table) of equal keys (and equal ``check``
+        keys, when both sides have them)."""
+        pos = self.index.get_indexer(pd.Index(keys))
+        rows = np.flatnonzero(pos >= 0)
+        there = self.rows[pos[rows]]
+        if check is None or self.check is None:
+            return rows, there
+        same = np.asarray(check)[rows] == self.check[there]
+        return rows[same], there[same]
 
     def find(self, other: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Positions (in ``other``, in the indexed table) of rows with the same WKB bytes."""
-        pos = self.index.get_indexer(other[KEYS[0]].to_numpy())
-        rows = np.flatnonzero(pos >= 0)
-        there = self.rows[pos[rows]]
-        check = other[KEYS[1]].to_numpy()[rows] == self.check[there]
-        return rows[check], there[check]
+        return self.find_keys(other[KEYS[0]].to_numpy(), other[KEYS[1]].to_numpy())
 
 
 def same_geometry(a: pd.DataFrame, b: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

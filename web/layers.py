@@ -120,7 +120,7 @@ def _only(geoms: np.ndarray, dims: int) -> np.ndarray:
         if (
             g is None
             or g.is_empty
-            or (shapely.get_dimensions(g) == dims and g.geom_type != ("GeometryCollection"))
+            or (shapely.get_dimensions(g) == dims and g.geom_type != "GeometryCollection")
         ):
             out.append(g)
             continue

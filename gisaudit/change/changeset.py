@@ -189,14 +189,13 @@ def build_changeset(
     )
 
     def patches(vintage: date, light: bool = False) -> DistrictPatches:
+        full = ("patches", district_code, vintage, False)
+        if full in reuse:  # the full patches serve dating too
+            return reuse[full]
         key = ("patches", district_code, vintage, light)
-        if not light and key not in reuse:
-            reuse[key] = district_patches(measured(package, vintage), district_code)
-        if light and key not in reuse:  # the full patches serve dating too, if there
-            full = reuse.get(("patches", district_code, vintage, False))
-            if full is None:
-                full = district_patches(measured(package, vintage), district_code, DATING_COLUMNS)
-            reuse[key] = full
+        if key not in reuse:
+            columns = DATING_COLUMNS if light else None
+            reuse[key] = district_patches(measured(package, vintage), district_code, columns)
         return reuse[key]
 
     start_patches = patches(selection.start)

@@ -155,18 +155,12 @@ def _read(folder: Path, index: dict[str, Any], root: Path) -> AuditPackage:
             table = table.with_boundary_pieces(_read_patches(folder / v["pieces"], crs))
         return table
 
-    # one pool for the layers and the vintages, so the vintages are read while the large
-    # zone layers are decoded
-    jobs: list[tuple[str, Any]] = [("frame", f) for f in files]
-    jobs += [("vintage", v) for v in index["landuse"]]
-    read = list(
-        map_in_threads(
-            lambda job: (
-                gpd.read_parquet(folder / job[1]) if job[0] == "frame" else read_vintage(job[1])
-            ),
-            jobs,
-        )
-    )
+    def read_job(job: str | dict[str, Any]) -> gpd.GeoDataFrame | PatchTable:
+        return gpd.read_parquet(folder / job) if isinstance(job, str) else read_vintage(job)
+
+    # one pool for the layers (file names) and the vintages (index entries), so the vintages
+    # are read while the large zone layers are decoded
+    read = list(map_in_threads(read_job, [*files, *index["landuse"]]))
     frames = dict(zip(files, read[: len(files)], strict=True))
     patches = read[len(files) :]
     root = root.resolve()

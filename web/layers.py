@@ -36,6 +36,7 @@ import shapely
 from gisaudit.evaluation.result import TenureResult
 from gisaudit.layers.classes import default_class_table
 from gisaudit.layers.model import ZONE_KINDS, AuditPackage
+from gisaudit.layers.zone_store import zones_near
 from web.styles import map_style
 
 MAP_DIR = "map"
@@ -142,12 +143,13 @@ def _district_geometry(result: TenureResult) -> shapely.Geometry | None:
 
 def zone_layer(package: AuditPackage, kind: str, district: shapely.Geometry) -> gpd.GeoDataFrame:
     """One zone's polygons cut to the district (approvals keep their approval date)."""
-    frame = package.zones.get(kind)
-    if frame is None or frame.empty:
+    if kind not in package.zones:
+        return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=package.crs))
+    # a district meets a small part of the layer (a cached one decodes only that part)
+    frame = zones_near(package.zones, kind, district)
+    if frame.empty:
         return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=package.crs))
     keep = [c for c in ("approval_date",) if c in frame.columns]
-    # the layer's index (the evaluation built it): a district meets a small part of it
-    frame = frame.iloc[np.sort(frame.sindex.query(district, predicate="intersects"))]
     clipped = frame[keep].copy()
     clipped = gpd.GeoDataFrame(
         clipped,

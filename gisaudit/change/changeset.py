@@ -22,7 +22,8 @@ from gisaudit.geodesy import ellipsoidal_area_m2, to_ha
 from gisaudit.layers.classes import LandClassTable, default_class_table
 from gisaudit.layers.facts import measured
 from gisaudit.layers.model import AuditPackage
-from gisaudit.layers.zone_areas import area_inside_m2, zone_parts
+from gisaudit.layers.zone_areas import area_inside_m2
+from gisaudit.layers.zone_store import ZoneParts, district_zone_parts
 
 
 @dataclass
@@ -33,8 +34,9 @@ class ChangeSet:
     an unchanged patch matched by identity has no geometry here) plus ``change_vintage``.
     ``start_district`` / ``end_district``: the district's patches of the two vintages.
     ``zones``: zone kind -> the zone's single polygons meeting the district, not unioned
-    (``gisaudit.layers.zone_areas``; approvals: only those approved on or before the end vintage);
-    a kind absent from the package is absent here.
+    (``gisaudit.layers.zone_store.ZoneParts``: asked for near some geometries; approvals:
+    only those approved on or before the end vintage); a kind absent from the package is
+    absent here.
     Area methods return m²; ``zone``/``inside`` restrict to inside or outside a zone.
     """
 
@@ -47,7 +49,7 @@ class ChangeSet:
     pieces: gpd.GeoDataFrame
     start_district: DistrictPatches
     end_district: DistrictPatches
-    zones: dict[str, np.ndarray]
+    zones: dict[str, ZoneParts]
     table: LandClassTable = field(default_factory=default_class_table)
     _zone_area: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _kept: dict[tuple, object] = field(default_factory=dict, repr=False)
@@ -79,7 +81,6 @@ class ChangeSet:
         measured here against the district's zone polygons.
         """
         if zone not in self._zone_area:
-            parts = self.zones[zone]
             column = f"zone_{zone}_m2"
             known = (
                 self.pieces[column].to_numpy(dtype=float)
@@ -88,8 +89,10 @@ class ChangeSet:
             )
             todo = np.flatnonzero(np.isnan(known))
             out = np.where(np.isnan(known), 0.0, known)
+            geoms = self.pieces.geometry.to_numpy()[todo]
+            parts = self.zones[zone].near(geoms)
             out[todo] = area_inside_m2(
-                self.pieces.geometry.to_numpy()[todo],
+                geoms,
                 self.pieces["area_m2"].to_numpy(dtype=float)[todo],
                 parts,
                 self.crs,
@@ -212,10 +215,10 @@ def build_changeset(
         pieces, selection.end, middle, table, sources=(start_patches, end_patches)
     )
     zones = {}
-    for kind, frame in package.zones.items():
+    for kind in package.zones:
         key = ("zone", district_code, kind, selection.end if kind == "approvals" else None)
         if key not in reuse:
-            reuse[key] = zone_parts(frame, district, kind, selection.end)
+            reuse[key] = district_zone_parts(package.zones, kind, district, selection.end)
         zones[kind] = reuse[key]
     return ChangeSet(
         district_code=district_code,

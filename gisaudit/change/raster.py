@@ -11,19 +11,21 @@ in the raster's ``classes`` (nodata, clouds) are not counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import rasterio
 import shapely
 from pyproj import CRS, Transformer
-from rasterio.features import geometry_mask
-from rasterio.windows import Window, from_bounds
 
 from gisaudit.errors import InputError
 from gisaudit.geodesy import ellipsoidal_area_m2, to_ha
 from gisaudit.layers.classes import LandClassTable, default_class_table
 from gisaudit.layers.model import RasterRef
+
+if TYPE_CHECKING:
+    import rasterio
+    from rasterio.windows import Window
 
 LATTICE = 17  # lattice points per axis at which a pixel's area is measured exactly
 
@@ -48,6 +50,9 @@ def raster_transition_matrix(
 
     ``district`` is in ``crs`` (the package CRS); both rasters must share one grid.
     """
+    import rasterio  # here: most packages have no land cover (rasterio is slow to import)
+    from rasterio.features import geometry_mask
+
     table = table or default_class_table()
     groups = table.group_ids
     with rasterio.open(start.path) as a, rasterio.open(end.path) as b:
@@ -147,6 +152,9 @@ def _to_crs(geom: shapely.Geometry, src: CRS, dst: CRS) -> shapely.Geometry:
 
 
 def _window(geom: shapely.Geometry, src: rasterio.io.DatasetReader) -> Window | None:
+    import rasterio
+    from rasterio.windows import Window, from_bounds
+
     full = Window(0, 0, src.width, src.height)
     win = from_bounds(*geom.bounds, transform=src.transform).round_offsets()
     win = Window(

@@ -19,6 +19,7 @@ from gisaudit.evaluation.processes import can_fork, evaluate_in_processes
 from gisaudit.evaluation.result import TenureResult
 from gisaudit.indicators.config import IndicatorSystem
 from gisaudit.layers.model import AuditPackage
+from gisaudit.layers.zone_store import StoredZones
 from gisaudit.leads import LeadRule
 
 
@@ -98,5 +99,7 @@ def _district_of(package: AuditPackage, tenure_id: str) -> str:
 def _build_indexes(package: AuditPackage) -> None:
     """Build the spatial indexes the districts query before the threads share them (land-use
     vintages are read from their patch tables, which need none)."""
+    if isinstance(package.zones, StoredZones):
+        return  # read near each district without an index (``gisaudit.layers.zone_store``)
     for frame in package.zones.values():
         _ = frame.sindex

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from importlib import resources
 from typing import Any
 
-import jsonschema
 import pandas as pd
 
 from gisaudit.change.vintages import VintageSelection
@@ -28,6 +27,8 @@ def scorecard_schema() -> dict[str, Any]:
 
 def validate_scorecard(card: dict[str, Any]) -> None:
     """Raise AnalysisError when a scorecard does not match the schema (a bug, not bad input)."""
+    import jsonschema  # here: only writing outputs validates (slow to import)
+
     validator = jsonschema.Draft202012Validator(
         scorecard_schema(), format_checker=jsonschema.FormatChecker()
     )

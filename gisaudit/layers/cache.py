@@ -4,6 +4,8 @@ Validating a survey-size package (reading every layer, repairing geometries, che
 each vintage tiles the districts without overlaps or gaps) takes minutes; the evaluation
 itself much less. After a package validates, its loaded layers are written here as
 GeoParquet files (geometry as WKB: every coordinate bit kept) with a small JSON index;
+zone layers as Arrow IPC files of WKB and boxes, memory-mapped and decoded only where an
+evaluation needs them (``gisaudit.layers.zone_store``);
 land-use vintages as their patch tables (``gisaudit.layers.patches``) with the measured
 facts and boundary pieces, in Arrow IPC files that are memory-mapped on reading: the WKB is
 neither copied nor decoded until the engine asks for a district's patches. The next
@@ -36,9 +38,9 @@ from gisaudit import __version__
 from gisaudit.concurrency import map_in_threads
 from gisaudit.layers.model import AuditPackage, CoastlineVintage, LandUseVintage, RasterRef
 from gisaudit.layers.patches import PatchTable, plain_strings
-from gisaudit.layers.zone_areas import mark_valid
+from gisaudit.layers.zone_store import StoredZones, write_zone
 
-CACHE_VERSION = "7"  # bump when the shape of a loaded package changes
+CACHE_VERSION = "8"  # bump when the shape of a loaded package changes
 KEEP = 3
 RULES = Path(__file__).resolve().parent.parent / "rules"
 INDEX = "package.json"
@@ -130,7 +132,8 @@ def _write(folder: Path, package: AuditPackage) -> None:
              if v.patches.boundary_pieces is not None else None}
             for n, v in enumerate(package.landuse)
         ],
-        "zones": {kind: geo(f"zone-{kind}.parquet", f) for kind, f in package.zones.items()},
+        "zones": {kind: _write_zone(folder / f"zone-{kind}.arrow", f)
+                  for kind, f in package.zones.items()},
         "coastline": [
             {"vintage": c.vintage.isoformat(), "source": c.source,
              "file": geo(f"coastline-{n}.parquet", c.frame)}
@@ -145,8 +148,7 @@ def _write(folder: Path, package: AuditPackage) -> None:
 
 
 def _read(folder: Path, index: dict[str, Any], root: Path) -> AuditPackage:
-    files = [index["districts"], *index["zones"].values(),
-             *(c["file"] for c in index["coastline"])]  # fmt: skip
+    files = [index["districts"], *(c["file"] for c in index["coastline"])]
     crs = CRS.from_wkt(index["crs"])
 
     def read_vintage(v: dict[str, Any]) -> PatchTable:
@@ -158,8 +160,7 @@ def _read(folder: Path, index: dict[str, Any], root: Path) -> AuditPackage:
     def read_job(job: str | dict[str, Any]) -> gpd.GeoDataFrame | PatchTable:
         return gpd.read_parquet(folder / job) if isinstance(job, str) else read_vintage(job)
 
-    # one pool for the layers (file names) and the vintages (index entries), so the vintages
-    # are read while the large zone layers are decoded
+    # one pool for the layers (file names) and the vintages (index entries)
     read = list(map_in_threads(read_job, [*files, *index["landuse"]]))
     frames = dict(zip(files, read[: len(files)], strict=True))
     patches = read[len(files) :]
@@ -175,8 +176,8 @@ def _read(folder: Path, index: dict[str, Any], root: Path) -> AuditPackage:
         ),
         tenures=pd.read_pickle(folder / "tenures.pkl"),
         targets=pd.read_pickle(folder / "targets.pkl"),
-        # repaired when the package was validated (``read_zone``)
-        zones={kind: mark_valid(frames[f]) for kind, f in index["zones"].items()},
+        # memory-mapped, decoded where needed (repaired when the package was validated)
+        zones=StoredZones({kind: folder / f for kind, f in index["zones"].items()}, crs),
         coastline=tuple(
             CoastlineVintage(date.fromisoformat(c["vintage"]), frames[c["file"]], c["source"])
             for c in index["coastline"]
@@ -187,6 +188,11 @@ def _read(folder: Path, index: dict[str, Any], root: Path) -> AuditPackage:
         fingerprints=dict(index["fingerprints"]),
         repaired=int(index["repaired"]),
     )
+
+
+def _write_zone(path: Path, frame: gpd.GeoDataFrame) -> str:
+    write_zone(path, frame)
+    return path.name
 
 
 def _write_patches(path: Path, patches: PatchTable) -> str:

@@ -6,7 +6,7 @@ All geometries are in the package CRS (default EPSG:4527), already validated and
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -138,6 +138,8 @@ class AuditPackage:
     - ``landuse``: sorted by vintage, strictly increasing.
     - ``zones``: keys among ``pbf``, ``redline``, ``approvals``; each a GeoDataFrame with
       ``geometry`` (polygons); ``approvals`` also has ``approval_date`` (datetime.date).
+      From the cache a ``StoredZones`` mapping that decodes a layer when first asked
+      (``gisaudit.layers.zone_store.zones_near`` reads just the part near an area).
     - ``tenures``: columns ``id`` (str), ``district_code`` (str), ``official``, ``position``,
       ``start`` (date), ``end`` (date or None = in office).
     - ``targets``: columns ``district_code`` (str), ``indicator`` (str), ``value`` (float).
@@ -152,7 +154,7 @@ class AuditPackage:
     landuse: tuple[LandUseVintage, ...]
     tenures: pd.DataFrame
     targets: pd.DataFrame
-    zones: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    zones: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
     coastline: tuple[CoastlineVintage, ...] = ()
     imagery: tuple[RasterRef, ...] = ()
     landcover: tuple[RasterRef, ...] = ()

@@ -53,13 +53,22 @@ def zone_parts(
         return np.empty(0, dtype=object)
     # only the features meeting ``area``: a district needs a small part of a large layer
     rows = np.sort(frame.sindex.query(area, predicate="intersects"))
+    return parts_of_rows(frame, kind, end, rows)
+
+
+def parts_of_rows(
+    frame: gpd.GeoDataFrame, kind: str, end: date, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """The single polygons of ``frame``'s ``rows`` (all when None), as ``zone_parts``:
+    approvals only where approved by ``end``; repaired unless the layer is marked valid."""
+    rows = np.arange(len(frame)) if rows is None else rows
     if kind == "approvals":
-        rows = rows[_approved_mask(frame.iloc[rows], end)]
+        rows = rows[approved_mask(frame.iloc[rows], end)]
     geoms = frame.geometry.to_numpy()[rows]
     return polygons_of(geoms, valid=bool(frame.attrs.get(VALID_ATTR, False)))
 
 
-def _approved_mask(frame: gpd.GeoDataFrame, end: date) -> np.ndarray:
+def approved_mask(frame: gpd.GeoDataFrame, end: date) -> np.ndarray:
     """Which approvals were approved on or before ``end`` (undated ones never count)."""
     if "approval_date" not in frame.columns or len(frame) == 0:
         return np.zeros(len(frame), dtype=bool)
@@ -69,7 +78,7 @@ def _approved_mask(frame: gpd.GeoDataFrame, end: date) -> np.ndarray:
 
 def _approved(frame: gpd.GeoDataFrame, end: date) -> gpd.GeoDataFrame:
     """Approvals approved on or before ``end`` (undated ones never count)."""
-    return frame[_approved_mask(frame, end)]
+    return frame[approved_mask(frame, end)]
 
 
 _KEPT: dict[tuple[int, str, date | None], tuple] = {}
@@ -145,6 +154,8 @@ def area_inside_m2(
         z, g = tree.query(parts)
     if len(g) == 0:
         return out
+    order = np.lexsort((z, g))  # by piece, then zone polygon: sums in an order fixed by the
+    g, z = g[order], z[order]  # zone's own order, whatever subset of it ``parts`` holds
     covered = _covered(geoms, parts, g, z)
     out[covered] = whole_m2[covered]
     rest = ~covered[g]

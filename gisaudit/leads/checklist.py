@@ -5,10 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.page import PageMargins
 
 from gisaudit.layers.classes import LandClassTable, default_class_table
 from gisaudit.leads.rules import SEVERITY_NAMES
@@ -54,6 +50,12 @@ def write_checklist(
     title: str = "",
 ) -> Path:
     """Write ``checklist.xlsx``: title, header and one row per lead, for A4 landscape printing."""
+    # here, not at the top: an evaluation that writes no checklist need not load openpyxl
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.page import PageMargins
+
     names = district_names or {}
     table = default_class_table()
     wb = Workbook()

@@ -24,6 +24,7 @@ import shapely
 from gisaudit.geodesy import geodesic_length_m
 from gisaudit.layers.model import AuditPackage, CoastlineVintage
 from gisaudit.layers.parts import LINEAL, single_parts
+from gisaudit.layers.zone_store import ZoneParts
 from gisaudit.leads.frame import merge_pieces
 from gisaudit.leads.geom import clip_to_zone
 from gisaudit.leads.rules import LeadRule
@@ -81,7 +82,7 @@ def coastline_candidates(
     district: shapely.Geometry | None,
     start: date,
     end: date,
-    zones: dict[str, shapely.Geometry | None],
+    zones: dict[str, shapely.Geometry | np.ndarray | ZoneParts | None],
     notes: list[str],
     tolerance_m: float,
 ) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ from gisaudit.geodesy import ellipsoidal_area_m2
 from gisaudit.layers.classes import LandClassTable, default_class_table
 from gisaudit.layers.model import AuditPackage
 from gisaudit.layers.parts import POLYGONAL, single_parts
-from gisaudit.layers.zone_areas import zone_parts
+from gisaudit.layers.zone_store import ZoneParts, zone_parts_near
 from gisaudit.leads.coastline import coastline_candidates
 from gisaudit.leads.frame import build_lead_frame, merge_pieces
 from gisaudit.leads.geom import clip_to_zone
@@ -58,16 +58,15 @@ def zone_polygons(
 
     Approvals count only where ``approval_date`` ≤ ``end`` (undated approvals do not count).
     """
-    frame = package.zones.get(kind)
-    if frame is None:
+    if kind not in package.zones:
         return None
-    return zone_parts(frame, area, kind, end)
+    return zone_parts_near(package.zones, kind, area, end)
 
 
 def _area_candidates(
     rule: LeadRule,
     changes: gpd.GeoDataFrame,
-    zones: dict[str, np.ndarray | None],
+    zones: dict[str, np.ndarray | ZoneParts | None],
     table: LandClassTable,
     crs: CRS,
     tolerance_m: float,
@@ -115,7 +114,7 @@ def find_leads(
     knowledge: KnowledgeBase | None = None,
     table: LandClassTable | None = None,
     tolerance_m: float = TOLERANCE_M,
-    zones: Mapping[str, np.ndarray] | None = None,
+    zones: Mapping[str, np.ndarray | ZoneParts] | None = None,
 ) -> gpd.GeoDataFrame:
     """Leads (疑点) of one tenure: one row per merged lead and rule, spec §8 columns.
 
@@ -124,7 +123,7 @@ def find_leads(
     end vintage dates. Areas in m² (ellipsoidal), lengths in m (geodesic). Notes about
     missing zones or coastline are in ``attrs["notes"]``; ``attrs["start_vintage"]`` and
     ``attrs["end_vintage"]`` keep the vintages for evidence chips. ``zones``: zone kind ->
-    array of zone polygons already selected by the caller (``ChangeSet.zones``: near the
+    zone polygons already selected by the caller (``ChangeSet.zones``: ``ZoneParts`` of the
     district, approvals dated ≤ ``end``); default: selected here from the package.
     """
     rules = list(load_lead_rules() if rules is None else rules)
@@ -137,7 +136,7 @@ def find_leads(
     area = _bounds_box(changes, district)
     notes: list[str] = []
     known = zones
-    zones: dict[str, np.ndarray | None] = {}
+    zones: dict[str, np.ndarray | ZoneParts | None] = {}
     for kind in {z for r in rules for z in (r.inside, r.outside) if z}:
         # the caller's zones (the change set's) save selecting the polygons a second time
         zones[kind] = (

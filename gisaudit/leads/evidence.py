@@ -14,16 +14,18 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import rasterio
 import shapely
 from PIL import Image, ImageDraw
 from pyproj import CRS, Transformer
-from rasterio.enums import Resampling
-from rasterio.windows import Window, from_bounds
 
 from gisaudit.layers.model import RasterRef
+
+if TYPE_CHECKING:
+    import rasterio
+    from rasterio.windows import Window
 
 OUTLINE_RGB = (255, 0, 0)
 BACKGROUND_RGB = (235, 235, 235)
@@ -90,6 +92,8 @@ class ChipRenderer:
 
     def _dataset(self, path: Path) -> rasterio.DatasetReader:
         if path not in self._open:
+            import rasterio  # here: only chips read imagery (rasterio is slow to import)
+
             src = self._stack.enter_context(rasterio.open(path))
             self._open[path] = src
             same = src.crs is None or CRS.from_user_input(src.crs.to_wkt()).equals(self.crs)
@@ -100,6 +104,9 @@ class ChipRenderer:
 
     def render(self, ref: RasterRef, geom: shapely.Geometry) -> Image.Image:
         """An RGB chip of ``ref`` around ``geom`` (package CRS) with the outline in red."""
+        from rasterio.enums import Resampling
+        from rasterio.windows import Window, from_bounds
+
         src = self._dataset(ref.path)
         tr = self._tr[ref.path]
         bounds = chip_bounds(geom, self.min_side_m)

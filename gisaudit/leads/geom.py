@@ -5,19 +5,24 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from gisaudit.layers.zone_store import ZoneParts
+
 
 def clip_to_zone(
-    geoms: np.ndarray, zone: shapely.Geometry | np.ndarray | None, inside: bool
+    geoms: np.ndarray, zone: shapely.Geometry | np.ndarray | ZoneParts | None, inside: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keep the part of each geometry inside (or outside) ``zone``.
 
-    ``zone``: one geometry, or an array of zone polygons that may touch or overlap (as in
-    ``ChangeSet.zones``; only the polygons a geometry meets are dissolved, locally).
+    ``zone``: one geometry, or an array of zone polygons that may touch or overlap, or the
+    ``ZoneParts`` of ``ChangeSet.zones`` (only the polygons a geometry meets are dissolved,
+    locally).
     Returns (clipped geometries, index of the source geometry); geometries with nothing left
     are dropped. Geometries wholly inside or outside are kept unchanged (no float noise).
     """
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
+    if isinstance(zone, ZoneParts):
+        zone = zone.near(geoms)
     if zone is None:
         parts = np.empty(0, dtype=object)
     elif isinstance(zone, np.ndarray):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from gisaudit.geodesy import M2_PER_MU
 from gisaudit.layers.classes import LandClassTable, default_class_table
@@ -142,7 +141,7 @@ def sheet_content(
     )
 
 
-_HTML = jinja2.Environment(autoescape=True).from_string("""<!DOCTYPE html>
+_HTML = """<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{{ c.title }} {{ c.lead_id }}</title>
 <style>
 @page { size: A4 portrait; margin: 12mm; }
@@ -182,7 +181,7 @@ ol { margin: 0; padding-left: 18pt; } li { margin: 1pt 0; }
 <table><tr><th>核查人</th><td style="width:28%"></td>
 <th>日期</th><td>　　年　　月　　日</td></tr></table>
 </div></body></html>
-""")
+"""
 
 
 def render_html(content: SheetContent) -> str:
@@ -191,7 +190,14 @@ def render_html(content: SheetContent) -> str:
         (label, base64.b64encode(path.read_bytes()).decode("ascii"))
         for label, path in content.chips
     ]
-    return _HTML.render(c=content, images=images)
+    return _template().render(c=content, images=images)
+
+
+@functools.cache
+def _template() -> Any:
+    import jinja2  # here: evaluations that write no sheets need not load it
+
+    return jinja2.Environment(autoescape=True).from_string(_HTML)
 
 
 def _wrap(text: str, units: int) -> list[str]:

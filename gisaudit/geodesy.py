@@ -53,6 +53,16 @@ def _to_equal_area(crs_wkt: str, lon0: float, lat0: float) -> Transformer:
     return Transformer.from_crs(CRS.from_wkt(crs_wkt), laea, always_xy=True)
 
 
+@functools.lru_cache(maxsize=16)
+def _scale_transformer(crs_wkt: str) -> Transformer:
+    """The equal-area projection whose area scale the shortcut takes: one per CRS, centred
+    on the CRS's area of use (the area scale of an equal-area projection is 1 wherever it
+    is centred, so the centre only has to be fixed, not near the data)."""
+    aou = CRS.from_wkt(crs_wkt).area_of_use
+    lon0, lat0 = ((aou.west + aou.east) / 2, (aou.south + aou.north) / 2) if aou else (117.0, 39.0)
+    return _to_equal_area(crs_wkt, round(lon0, 1), round(lat0, 1))
+
+
 def _centre_lonlat(geoms: np.ndarray, crs: CRS) -> tuple[float, float]:
     bounds = shapely.total_bounds(geoms)
     if not np.all(np.isfinite(bounds)):
@@ -78,14 +88,13 @@ def ellipsoidal_area_m2(geoms: np.ndarray | shapely.Geometry | list, crs: CRS | 
     arr = np.asarray(geoms, dtype=object).reshape(-1)
     if arr.size == 0:
         return np.zeros(0)
-    lon0, lat0 = _centre_lonlat(arr, crs)
-    transformer = _to_equal_area(crs.to_wkt(), lon0, lat0)
     out = np.zeros(arr.size)
     small = _small(arr, crs)
     if small.any():
-        out[small] = _area_by_scale(arr[small], transformer)
+        out[small] = _area_by_scale(arr[small], _scale_transformer(crs.to_wkt()))
     if not small.all():
         rest = arr[~small]
+        transformer = _to_equal_area(crs.to_wkt(), *_centre_lonlat(rest, crs))
         projected = shapely.transform(
             rest, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
         )

@@ -195,7 +195,7 @@ class StoredZoneParts(ZoneParts):
             rows = rows[approved_mask(dates, end)]
         self._table = table
         self._rows = rows
-        self._tree = shapely.STRtree(shapely.box(*box[rows].T)) if len(rows) else None
+        self._boxes = box[rows]
         self._geoms = np.full(len(rows), None, dtype=object)
         self._meets = np.zeros(len(rows), dtype=bool)  # decoded and meeting the district
         self._decoded = np.zeros(len(rows), dtype=bool)
@@ -206,9 +206,9 @@ class StoredZoneParts(ZoneParts):
     def near(self, geoms: np.ndarray) -> np.ndarray:
         """The polygons whose feature's box meets a box of ``geoms``, decoded now if need be."""
         geoms = np.asarray(geoms, dtype=object)
-        if self._tree is None or len(geoms) == 0:
+        if len(self._rows) == 0 or len(geoms) == 0:
             return np.empty(0, dtype=object)
-        return self._parts_of(np.unique(self._tree.query(geoms)[1]))
+        return self._parts_of(boxes_near(self._boxes, shapely.bounds(geoms)))
 
     def all(self) -> np.ndarray:
         """Every polygon of the zone meeting the district (all decoded)."""
@@ -224,6 +224,54 @@ class StoredZoneParts(ZoneParts):
                 self._decoded[todo] = True
             keep = positions[self._meets[positions]]
             return polygons_of(self._geoms[keep], valid=True)
+
+
+GRID_CELLS = 512  # cells along the longer side of the asked geometries' extent
+
+
+def boxes_near(boxes: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Positions (ascending) of ``boxes`` (n × 4: xmin, ymin, xmax, ymax) that may meet one
+    of the ``query`` boxes (m × 4; NaN rows ignored): every box that meets one, and perhaps
+    a few that come within a grid cell of one.
+
+    In NumPy, without geometry objects: the query boxes mark the cells of a grid over their
+    extent (a 2-D difference array), and each box is kept when its cell range holds a marked
+    cell (a summed-area table). Cell indices come from one monotone formula on both sides,
+    so boxes that meet, even at a single point, always share a cell.
+    """
+    query = query[~np.isnan(query).any(axis=1)]
+    if len(query) == 0 or len(boxes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    x0, y0 = query[:, 0].min(), query[:, 1].min()
+    x1, y1 = query[:, 2].max(), query[:, 3].max()
+    rows = np.flatnonzero(
+        (boxes[:, 0] <= x1) & (boxes[:, 2] >= x0) & (boxes[:, 1] <= y1) & (boxes[:, 3] >= y0)
+    )
+    if len(rows) == 0:
+        return rows
+    cell = max(x1 - x0, y1 - y0) / GRID_CELLS or 1.0
+    nx = int((x1 - x0) / cell) + 1
+    ny = int((y1 - y0) / cell) + 1
+
+    def cells(b: np.ndarray) -> tuple[np.ndarray, ...]:
+        ix = np.clip(((b[:, [0, 2]] - x0) / cell).astype(np.int64), 0, nx - 1)
+        iy = np.clip(((b[:, [1, 3]] - y0) / cell).astype(np.int64), 0, ny - 1)
+        return ix[:, 0], iy[:, 0], ix[:, 1], iy[:, 1]
+
+    qx0, qy0, qx1, qy1 = cells(query)
+    marks = np.zeros((nx + 1, ny + 1), dtype=np.int64)
+    np.add.at(marks, (qx0, qy0), 1)
+    np.add.at(marks, (qx1 + 1, qy0), -1)
+    np.add.at(marks, (qx0, qy1 + 1), -1)
+    np.add.at(marks, (qx1 + 1, qy1 + 1), 1)
+    marked = (marks.cumsum(axis=0).cumsum(axis=1)[:nx, :ny] > 0).astype(np.int64)
+    table = np.zeros((nx + 1, ny + 1), dtype=np.int64)
+    table[1:, 1:] = marked.cumsum(axis=0).cumsum(axis=1)
+    bx0, by0, bx1, by1 = cells(boxes[rows])
+    hits = (
+        table[bx1 + 1, by1 + 1] - table[bx0, by1 + 1] - table[bx1 + 1, by0] + table[bx0, by0]
+    )
+    return rows[hits > 0]
 
 
 def district_zone_parts(

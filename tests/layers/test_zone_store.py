@@ -7,13 +7,23 @@ import pickle
 from datetime import date
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from gisaudit.layers.zone_areas import VALID_ATTR, zone_parts
-from gisaudit.layers.zone_store import StoredZones, write_zone, zone_parts_near, zones_near
+from gisaudit.layers.zone_store import (
+    GRID_CELLS,
+    StoredZones,
+    boxes_near,
+    write_zone,
+    zone_parts_near,
+    zones_near,
+)
 
 CRS = "EPSG:4527"
 X0, Y0 = 39_500_000.0, 4_300_000.0
@@ -147,3 +157,34 @@ def test_evaluating_a_cached_package_decodes_no_zone_layer_and_matches_a_fresh_l
         assert len(a) == len(b) and a.geometry.geom_equals_exact(b.geometry, 0).all()
     assert cached.zones.decoded == []
     assert len(cached.zones["pbf"]) == len(fresh.zones["pbf"]) > 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.integers(0, 30))
+def test_boxes_near_never_misses_a_box_that_meets_a_query_box(seed, n_query, spread) -> None:
+    """Exact touches included (integer corners): every box whose envelope meets a query
+    box's (what an STRtree query gives) is among ``boxes_near``'s, which adds only boxes
+    within a grid cell of a query box."""
+    rng = np.random.default_rng(seed)
+
+    def random_boxes(n: int, size: int) -> np.ndarray:
+        lo = rng.integers(-50, 50 + spread * 10, size=(n, 2)).astype(float)
+        return np.hstack([lo, lo + rng.integers(0, size + 1, size=(n, 2))])
+
+    boxes = random_boxes(300, 30)
+    boxes[:5] = [-1e6, -1e6, 1e6, 1e6]  # a zone polygon over everything
+    query = random_boxes(n_query, 8)
+    got = boxes_near(boxes, query)
+    want = np.unique(shapely.STRtree(shapely.box(*boxes.T)).query(shapely.box(*query.T))[1])
+    assert np.isin(want, got).all()
+    assert np.array_equal(got, np.unique(got))
+    extent = max(np.ptp(query[:, [0, 2]]), np.ptp(query[:, [1, 3]])) or 1.0
+    grown = query + np.array([-1, -1, 1, 1]) * extent / GRID_CELLS * 1.01
+    near = np.unique(shapely.STRtree(shapely.box(*boxes.T)).query(shapely.box(*grown.T))[1])
+    assert np.isin(got, near).all()
+
+
+def test_boxes_near_ignores_empty_queries() -> None:
+    boxes = np.array([[0.0, 0.0, 1.0, 1.0]])
+    assert len(boxes_near(boxes, np.full((2, 4), np.nan))) == 0
+    assert boxes_near(boxes, np.array([[1.0, 1.0, 1.0, 1.0]])).tolist() == [0]  # a corner

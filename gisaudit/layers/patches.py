@@ -33,14 +33,13 @@ _HASH_KEYS = ("gisaudit-wkb-key", "gisaudit-wkb-chk")  # SipHash keys (16 charac
 
 
 def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    """Class and district codes as categoricals, identifiers as NumPy objects: selecting rows
-    of Arrow-backed strings, or turning them into NumPy, costs milliseconds per call, which
-    adds up over a survey's districts and vintages."""
+    """Class and district codes as categoricals: selecting rows of strings, or turning them
+    into NumPy, costs milliseconds per call, which adds up over a survey's districts and
+    vintages. Identifiers (``bsm``) keep the type they come with (Arrow-backed strings from
+    the cache: no million Python strings made on loading; rows are taken Arrow to Arrow)."""
     for c in ("code", "district_code"):
         if c in frame.columns and not isinstance(frame[c].dtype, pd.CategoricalDtype):
             frame[c] = frame[c].astype("category")
-    if "bsm" in frame.columns and frame["bsm"].dtype != object:
-        frame["bsm"] = frame["bsm"].astype(object)
     return frame
 
 

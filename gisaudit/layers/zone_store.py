@@ -20,7 +20,7 @@ functions here accept both.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -112,10 +112,7 @@ class StoredZones(Mapping[str, gpd.GeoDataFrame]):
             return _rows_meeting(self._frames[kind], area)
         table = self._tables[kind]
         box = self.boxes(kind)
-        x0, y0, x1, y1 = shapely.bounds(area)
-        rows = np.flatnonzero(
-            (box[:, 0] <= x1) & (box[:, 2] >= x0) & (box[:, 1] <= y1) & (box[:, 3] >= y0)
-        )
+        rows = _boxes_meeting(box, shapely.bounds(area))
         geoms = shapely.from_wkb(_wkb(table, rows))
         probe = shapely.from_wkb(shapely.to_wkb(area))  # prepared copy: ``area`` is shared
         shapely.prepare(probe)
@@ -181,10 +178,7 @@ class StoredZoneParts(ZoneParts):
     def __init__(self, zones: StoredZones, kind: str, district: shapely.Geometry, end: date):
         table = zones._tables[kind]
         box = zones.boxes(kind)
-        x0, y0, x1, y1 = shapely.bounds(district)
-        rows = np.flatnonzero(
-            (box[:, 0] <= x1) & (box[:, 2] >= x0) & (box[:, 1] <= y1) & (box[:, 3] >= y0)
-        )
+        rows = _boxes_meeting(box, shapely.bounds(district))
         if kind == "approvals":
             names = set(table.column_names)
             dates = (
@@ -244,9 +238,7 @@ def boxes_near(boxes: np.ndarray, query: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     x0, y0 = query[:, 0].min(), query[:, 1].min()
     x1, y1 = query[:, 2].max(), query[:, 3].max()
-    rows = np.flatnonzero(
-        (boxes[:, 0] <= x1) & (boxes[:, 2] >= x0) & (boxes[:, 1] <= y1) & (boxes[:, 3] >= y0)
-    )
+    rows = _boxes_meeting(boxes, (x0, y0, x1, y1))
     if len(rows) == 0:
         return rows
     cell = max(x1 - x0, y1 - y0) / GRID_CELLS or 1.0
@@ -281,6 +273,14 @@ def district_zone_parts(
     if isinstance(zones, StoredZones):
         return StoredZoneParts(zones, kind, district, end)
     return ZoneParts(zone_parts(zones[kind], district, kind, end))
+
+
+def _boxes_meeting(boxes: np.ndarray, bounds: Sequence[float]) -> np.ndarray:
+    """Positions of ``boxes`` (n × 4) meeting the box ``bounds`` (xmin, ymin, xmax, ymax)."""
+    x0, y0, x1, y1 = bounds
+    return np.flatnonzero(
+        (boxes[:, 0] <= x1) & (boxes[:, 2] >= x0) & (boxes[:, 1] <= y1) & (boxes[:, 3] >= y0)
+    )
 
 
 def _rows_meeting(frame: gpd.GeoDataFrame, area: shapely.Geometry) -> gpd.GeoDataFrame:

@@ -112,31 +112,49 @@ class ChangeSet:
         self, selector: str, side: str, zone: str | None = None, inside: bool = True
     ) -> float:
         """Area of a theme at the start (``side="from"``) or end (``"to"``), m²."""
-        return float(self._flows(zone, inside)[self._mask(side, selector)].sum())
+        by_codes = self._by_codes(zone, inside)
+        mask = self._code_mask(side, selector)
+        return float((by_codes[mask] if side == "from" else by_codes[:, mask]).sum())
 
     def transition_area_m2(
         self, from_selector: str, to_selector: str, zone: str | None = None, inside: bool = True
     ) -> float:
         """Area that is ``from_selector`` at the start and ``to_selector`` at the end, m²."""
-        mask = self._mask("from", from_selector) & self._mask("to", to_selector)
-        return float(self._flows(zone, inside)[mask].sum())
+        by_codes = self._by_codes(zone, inside)
+        rows, cols = self._code_mask("from", from_selector), self._code_mask("to", to_selector)
+        return float(by_codes[np.ix_(rows, cols)].sum())
 
-    def _flows(self, zone: str | None, inside: bool) -> np.ndarray:
-        """Area (m²) of each ridge-split flow, whole or inside/outside ``zone`` (kept)."""
-        key = ("flows", zone, inside if zone is not None else True)
+    def _by_codes(self, zone: str | None, inside: bool) -> np.ndarray:
+        """Area (m²) of the ridge-split flows summed by (start code, end code): a matrix over
+        the codes present (``_codes``), whole or inside/outside ``zone`` (kept). Every theme
+        and transition area is a sum of its cells: the flows are added up once, not once per
+        indicator."""
+        key = ("by_codes", zone, inside if zone is not None else True)
         if key not in self._kept:
-            self._kept[key] = tr.flow_areas_m2(self.split, self.base_m2(zone, inside))
+            flows = tr.flow_areas_m2(self.split, self.base_m2(zone, inside))
+            f_inv, f_codes = self._codes("from")
+            t_inv, t_codes = self._codes("to")
+            cells = np.bincount(
+                f_inv * len(t_codes) + t_inv, weights=flows, minlength=len(f_codes) * len(t_codes)
+            )
+            self._kept[key] = cells.reshape(len(f_codes), len(t_codes))
         return self._kept[key]
 
-    def _mask(self, side: str, selector: str) -> np.ndarray:
-        """Which split flows match a theme selector on one side (kept; codes factorised once)."""
+    def _codes(self, side: str) -> tuple[np.ndarray, pd.Index]:
+        """The split flows' codes on one side, factorised: (position of each flow's code,
+        the distinct codes) (kept)."""
+        key = ("codes", side)
+        if key not in self._kept:
+            inverse, uniques = pd.factorize(self.split[f"{side}_code"], use_na_sentinel=False)
+            self._kept[key] = (np.asarray(inverse, dtype=np.int64), uniques)
+        return self._kept[key]
+
+    def _code_mask(self, side: str, selector: str) -> np.ndarray:
+        """Which distinct codes of one side (``_codes``) match a theme selector (kept)."""
         key = ("mask", side, selector)
         if key not in self._kept:
-            codes = ("codes", side)
-            if codes not in self._kept:
-                self._kept[codes] = pd.factorize(self.split[f"{side}_code"], use_na_sentinel=False)
-            inverse, uniques = self._kept[codes]
-            self._kept[key] = tr.selector_mask(pd.Series(uniques), selector, self.table)[inverse]
+            uniques = self._codes(side)[1]
+            self._kept[key] = tr.selector_mask(pd.Series(uniques), selector, self.table)
         return self._kept[key]
 
     def transition_matrix(self) -> pd.DataFrame:

@@ -7,6 +7,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gisaudit.change import transitions as tr
 from gisaudit.change.accounts import asset_account
 from gisaudit.change.changeset import build_changeset
 from gisaudit.change.transitions import matrix_table, ridge_split
@@ -102,6 +103,42 @@ def test_zone_inside_and_outside_and_approval_dates():
         1.5, rel=1e-6
     )
 
+
+
+def test_theme_and_transition_areas_are_the_flow_by_flow_sums():
+    """The change set adds the flows up by code pair once; every theme and transition area
+    must equal the plain flow-by-flow sum (``transitions.theme_area_m2`` / ``..._area_m2``)."""
+    grid0 = {(c, r): code for (c, r), code in zip(
+        [(c, r) for c in range(4) for r in range(2)],
+        ["0101", ("0101", 0.1), "0301", "0702", "1101", ("0103", 0.05), "0201", "0404"],
+        strict=True,
+    )}
+    grid1 = {(c, r): code for (c, r), code in zip(
+        [(c, r) for c in range(4) for r in range(2)],
+        ["0702", ("0101", 0.15), "0101", "0702", "0601", "0101", "0201", "1101"],
+        strict=True,
+    )}
+    pbf = frame_of([cells((0, 0), (1, 0)), shapely.box(39_500_150, 4_320_000, 39_500_250,
+                                                        4_320_200)])
+    ch = _changes(package({D0: grid0, D3: grid1}, zones={"pbf": pbf}))
+    themes = list(ch.table.themes)
+    selectors = [*themes, *(f"not {t}" for t in themes)]
+    for zone, inside in [(None, True), ("pbf", True), ("pbf", False)]:
+        base = ch.base_m2(zone, inside)
+        for side in ("from", "to"):
+            for sel in selectors:
+                want = tr.theme_area_m2(ch.split, base, sel, side, ch.table)
+                assert ch.theme_area_m2(sel, side, zone, inside) == pytest.approx(
+                    want, rel=1e-12, abs=1e-9
+                )
+        for a in selectors:
+            for b in selectors[:6]:
+                want = tr.transition_area_m2(ch.split, base, a, b, ch.table)
+                assert ch.transition_area_m2(a, b, zone, inside) == pytest.approx(
+                    want, rel=1e-12, abs=1e-9
+                )
+    assert ch.theme_area_m2("farmland", "from") > 0
+    assert ch.transition_area_m2("farmland", "construction") > 0
 
 def test_change_vintage_is_the_first_vintage_showing_the_change():
     g0 = {(0, 0): "0101", (1, 0): "0101", (2, 0): "0101", (3, 0): "0301"}

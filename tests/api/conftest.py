@@ -8,6 +8,7 @@ leads 120110: 2 per tenure (pbf_occupation, farmland_to_construction), 120111: 1
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -132,3 +135,12 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     """The populated API of one backend, shared by the API tests (read-mostly)."""
     with populated_api(request.param, tmp_path_factory) as state:
         yield state
+
+
+def read_gpkg(content: bytes, layer: str) -> gpd.GeoDataFrame:
+    """A downloaded GeoPackage, read by GDAL's GPKG driver from a file named ``*.gpkg`` (as a
+    user saves it; read from memory, GDAL warns that the name has no .gpkg extension)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "download.gpkg"
+        path.write_bytes(content)
+        return pyogrio.read_dataframe(path, layer=layer)

@@ -5,13 +5,10 @@
 
 from __future__ import annotations
 
-import io
-
 import mapbox_vector_tile
-import pyogrio
 import pytest
 
-from tests.api.conftest import OTHER, OWN
+from tests.api.conftest import OTHER, OWN, read_gpkg
 
 ROLES = [None, "viewer", "auditor", "reviewer", "admin"]
 TILE = "/tiles/leads/10/844/391.mvt"  # holds both test districts (≈117.0°E 39.0°N)
@@ -43,7 +40,7 @@ def test_lists_geojson_exports_tiles_ogc(api, role):
     r = api.get("/api/exports/leads.gpkg", role)
     assert r.status_code == ok
     if role:
-        frame = pyogrio.read_dataframe(io.BytesIO(r.content), layer="leads")
+        frame = read_gpkg(r.content, layer="leads")
         assert set(frame["district_code"]) == districts_seen
     r = api.get("/api/exports/leads.xlsx", role)
     assert r.status_code == ok

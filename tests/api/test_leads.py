@@ -5,11 +5,10 @@ from __future__ import annotations
 import io
 
 import openpyxl
-import pyogrio
 import pytest
 
 from gisaudit.leads import LEAD_COLUMNS
-from tests.api.conftest import OTHER, OWN
+from tests.api.conftest import OTHER, OWN, read_gpkg
 
 
 def test_filters_and_paging(api):
@@ -139,7 +138,7 @@ def test_notes(api):
 def test_exports(api):
     r = api.get("/api/exports/leads.gpkg", "viewer", params={"district_code": OWN})
     assert r.status_code == 200
-    frame = pyogrio.read_dataframe(io.BytesIO(r.content), layer="leads")
+    frame = read_gpkg(r.content, layer="leads")
     assert len(frame) == 4 and set(LEAD_COLUMNS) <= set(frame.columns)
     assert frame.crs.to_epsg() == 4527
     r = api.get("/api/exports/leads.xlsx", "viewer")

@@ -90,7 +90,8 @@ def _truncate(root: Path) -> None:
 
 def _no_crs(root: Path) -> None:
     frame = _lu(root)
-    _put_lu(root, frame.set_crs(None, allow_override=True))
+    with pytest.warns(UserWarning, match="'crs' was not provided"):  # what this case makes
+        _put_lu(root, frame.set_crs(None, allow_override=True))
 
 
 def _local_crs(root: Path) -> None:

@@ -72,6 +72,12 @@ def package_key(root: Path) -> str:
     return digest.hexdigest()[:32]
 
 
+def is_cached(root: Path) -> bool:
+    """Whether the cache holds a validated copy of these very files (nothing is read)."""
+    base = cache_dir()
+    return base is not None and (base / package_key(root) / INDEX).is_file()
+
+
 def load_cached(root: Path) -> AuditPackage | None:
     """The package as validated before, if the cache holds these very files; else None."""
     base = cache_dir()

@@ -61,6 +61,15 @@ def test_a_changed_file_is_validated_again(tmp_path, cache_dir) -> None:
         load_package(root)  # the cached copy of the old file must not hide the new problem
 
 
+def test_is_cached_tells_without_loading(tmp_path, cache_dir) -> None:
+    root = make_package(tmp_path / "pkg")
+    assert not cache.is_cached(root)
+    load_package(root)
+    assert cache.is_cached(root)
+    (root / "tenures.csv").write_text((root / "tenures.csv").read_text("utf-8") + "\n", "utf-8")
+    assert not cache.is_cached(root)  # a changed file: not this package any more
+
+
 def test_cache_off_writes_nothing(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("GISAUDIT_CACHE_DIR", "off")
     root = make_package(tmp_path / "pkg")

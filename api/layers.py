@@ -10,7 +10,8 @@ Mercator (EPSG:3857) or lon/lat (EPSG:4326), and their properties become dicts o
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -186,55 +187,113 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+class PackageLayers(Mapping[str, LayerIndex]):
+    """The package's layers by collection id (``landuse-<pkg>-<date>``, ``zones-<pkg>-<kind>``,
+    ``coastline-<pkg>-<date>``), each built on first use (a land-use vintage decodes about a
+    million patches: the first tile of one vintage does not decode the other five, nor the
+    zones). ``on_built``: called after a layer is built (e.g. to settle the heap)."""
+
+    def __init__(
+        self, package_id: str, package: AuditPackage, on_built: Callable[[], None] | None = None
+    ) -> None:
+        self._id, self._package, self._on_built = package_id, package, on_built
+        self._ids = [
+            *(f"landuse-{package_id}-{day.isoformat()}" for day in package.vintages),
+            *(f"zones-{package_id}-{kind}" for kind in package.zones),
+            *(f"coastline-{package_id}-{c.vintage.isoformat()}" for c in package.coastline),
+        ]
+        self._built: dict[str, LayerIndex] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, collection_id: str) -> LayerIndex:
+        if collection_id not in self._ids:
+            raise KeyError(collection_id)
+        with self._lock:
+            if collection_id not in self._built:
+                self._built[collection_id] = _build_layer(self._id, self._package, collection_id)
+                if self._on_built is not None:
+                    self._on_built()
+            return self._built[collection_id]
+
+    def __contains__(self, collection_id: object) -> bool:
+        return collection_id in self._ids  # without building it
+
+    @property
+    def built(self) -> list[str]:
+        """The collection ids built so far, in the order they were built."""
+        return list(self._built)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
 def package_layers(package_id: str, package: AuditPackage) -> dict[str, LayerIndex]:
     """Every land-use vintage, zone and coastline vintage of the package as indexed layers, by
-    collection id (``landuse-<pkg>-<date>``, ``zones-<pkg>-<kind>``, ``coastline-<pkg>-<date>``).
-    """
+    collection id, all built now (``PackageLayers`` builds each on first use)."""
+    return dict(PackageLayers(package_id, package))
+
+
+def _build_layer(package_id: str, package: AuditPackage, collection_id: str) -> LayerIndex:
+    kind, rest = collection_id.split("-", 1)
+    key = rest[len(package_id) + 1 :]
+    if kind == "landuse":
+        return landuse_layer(package_id, package, date.fromisoformat(key))
+    if kind == "zones":
+        return zone_layer(package_id, package, key)
+    return coastline_layers(package_id, package)[collection_id]
+
+
+def landuse_layer(package_id: str, package: AuditPackage, day: date) -> LayerIndex:
+    """One land-use vintage as an indexed layer (``landuse-<pkg>-<date>``): properties
+    ``bsm``, ``dlbm``, ``dlmc`` (class name), ``group``, ``district_code``, ``kcxs``."""
     table = default_class_table()
-    layers: dict[str, LayerIndex] = {}
-    for day in package.vintages:
-        vintage = package.landuse_at(day)
-        frame = vintage.frame
-        codes = frame["code"].astype(str)
-        uniq = pd.unique(codes)
-        names = dict(zip(uniq, (table.name(c) for c in uniq), strict=True))
-        groups = dict(zip(uniq, table.groups_of(pd.Series(uniq)), strict=True))
-        props = gpd.GeoDataFrame(
-            {
-                "bsm": frame["bsm"].astype(str),
-                "dlbm": codes,
-                "dlmc": codes.map(names),
-                "group": codes.map(groups),
-                "district_code": frame["district_code"].astype(str),
-                "kcxs": frame["kcxs"].astype(float),
-            },
-            geometry=frame.geometry,
-            crs=frame.crs,
-        )
-        cid = f"landuse-{package_id}-{vintage.vintage.isoformat()}"
-        layers[cid] = LayerIndex(
-            id=cid,
-            title=f"{package.name} 地类图斑 {vintage.vintage.isoformat()}",
-            description=(
-                f"数据包“{package.name}”{vintage.vintage.year} 年度地类图斑（{vintage.source}）"
-            ),
-            frame=props,
-            when=vintage.vintage,
-        )
-    for kind, frame in package.zones.items():
-        keep = [c for c in ("approval_date",) if c in frame.columns]
-        props = gpd.GeoDataFrame(frame[keep].copy(), geometry=frame.geometry, crs=frame.crs)
-        props.insert(0, "zone", kind)
-        cid = f"zones-{package_id}-{kind}"
-        name = ZONE_NAMES.get(kind, kind)
-        layers[cid] = LayerIndex(
-            id=cid,
-            title=f"{package.name} {name}",
-            description=f"数据包“{package.name}”的{name}图层",
-            frame=props,
-        )
-    layers.update(coastline_layers(package_id, package))
-    return layers
+    vintage = package.landuse_at(day)
+    frame = vintage.frame
+    codes = frame["code"].astype(str)
+    uniq = pd.unique(codes)
+    names = dict(zip(uniq, (table.name(c) for c in uniq), strict=True))
+    groups = dict(zip(uniq, table.groups_of(pd.Series(uniq)), strict=True))
+    props = gpd.GeoDataFrame(
+        {
+            "bsm": frame["bsm"].astype(str),
+            "dlbm": codes,
+            "dlmc": codes.map(names),
+            "group": codes.map(groups),
+            "district_code": frame["district_code"].astype(str),
+            "kcxs": frame["kcxs"].astype(float),
+        },
+        geometry=frame.geometry,
+        crs=frame.crs,
+    )
+    cid = f"landuse-{package_id}-{vintage.vintage.isoformat()}"
+    return LayerIndex(
+        id=cid,
+        title=f"{package.name} 地类图斑 {vintage.vintage.isoformat()}",
+        description=(
+            f"数据包“{package.name}”{vintage.vintage.year} 年度地类图斑（{vintage.source}）"
+        ),
+        frame=props,
+        when=vintage.vintage,
+    )
+
+
+def zone_layer(package_id: str, package: AuditPackage, kind: str) -> LayerIndex:
+    """One zone layer as an indexed layer (``zones-<pkg>-<kind>``): properties ``zone`` and,
+    for approvals, ``approval_date``."""
+    frame = package.zones[kind]
+    keep = [c for c in ("approval_date",) if c in frame.columns]
+    props = gpd.GeoDataFrame(frame[keep].copy(), geometry=frame.geometry, crs=frame.crs)
+    props.insert(0, "zone", kind)
+    name = ZONE_NAMES.get(kind, kind)
+    return LayerIndex(
+        id=f"zones-{package_id}-{kind}",
+        title=f"{package.name} {name}",
+        description=f"数据包“{package.name}”的{name}图层",
+        frame=props,
+    )
 
 
 def coastline_layers(package_id: str, package: AuditPackage) -> dict[str, LayerIndex]:

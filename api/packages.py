@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from api.archive import ZipLimits, package_root, remove_tree, save_upload, unpack
 from api.errors import PermissionDeniedError
-from api.layers import LayerIndex, package_layers
+from api.layers import LayerIndex, PackageLayers
 from api.settings import Settings
 from gisaudit.errors import GisAuditError, InputError, NotFoundError, PackageError
 from gisaudit.layers.model import AuditPackage
@@ -129,7 +129,7 @@ class PackageStore:
             max_ratio=settings.max_zip_ratio,
         )
         self._lock = threading.RLock()
-        self._cache: OrderedDict[str, tuple[AuditPackage, dict[str, LayerIndex] | None]] = (
+        self._cache: OrderedDict[str, tuple[AuditPackage, PackageLayers | None]] = (
             OrderedDict()
         )
 
@@ -245,16 +245,16 @@ class PackageStore:
             self._remember(pid, package)
             return package
 
-    def layers(self, pid: str) -> dict[str, LayerIndex]:
-        """The package's land-use vintages, zones and coastline vintages as indexed layers
-        (cached)."""
+    def layers(self, pid: str) -> PackageLayers:
+        """The package's land-use vintages, zones and coastline vintages as indexed layers,
+        each built on first use (cached)."""
         with self._lock:
             package = self.load(pid)
             cached = self._cache[pid][1]
             if cached is None:
-                cached = package_layers(pid, package)
+                # a layer's geometries are decoded when it is built: millions of objects
+                cached = PackageLayers(pid, package, on_built=settle_heap)
                 self._cache[pid] = (package, cached)
-                settle_heap()  # the layers' geometries are decoded now: millions of objects
             return cached
 
     def coastline_vintages(self, pid: str) -> list[str]:

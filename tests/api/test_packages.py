@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gisaudit.errors import NotFoundError
 from tests.factories import make_package, read_manifest, write_manifest
 
 
@@ -152,3 +153,26 @@ def test_indexed_layers_are_kept_out_of_the_garbage_collectors_scans(tmp_path):
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_layers_are_built_one_by_one_on_first_use(tmp_path) -> None:
+    from api.packages import PackageStore
+    from api.settings import Settings
+
+    store = PackageStore(Settings(data_dir=tmp_path / "data", secret_key="k" * 40))
+    record, _ = store.register_folder(str(make_package(tmp_path, grid=8)), "admin")
+    layers = store.layers(record.id)
+    ids = list(layers)
+    landuse = [i for i in ids if i.startswith("landuse-")]
+    zones = [i for i in ids if i.startswith("zones-")]
+    assert len(landuse) >= 2 and zones and layers.built == []
+    first = store.layer(landuse[0])  # the first tile of one vintage ...
+    assert layers.built == [landuse[0]]  # ... decodes that vintage only
+    assert zones[0] in layers and layers.built == [landuse[0]]  # asking does not build
+    assert store.layer(landuse[0]) is first  # kept
+    assert len(first) == 128 and first.when.isoformat() == landuse[0].split("-", 2)[2]
+    zone = store.layer(zones[0])
+    assert len(zone) > 0 and set(zone.frame["zone"]) == {zones[0].split("-", 2)[2]}
+    assert layers.built == [landuse[0], zones[0]]
+    with pytest.raises(NotFoundError):
+        store.layer(f"zones-{record.id}-nosuchzone")

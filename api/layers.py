@@ -10,6 +10,7 @@ Mercator (EPSG:3857) or lon/lat (EPSG:4326), and their properties become dicts o
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from gisaudit.layers.classes import default_class_table
 from gisaudit.layers.model import AuditPackage
 from gisaudit.layers.zones import ZONE_NAMES
 
+_log = logging.getLogger(__name__)
 LONLAT = CRS.from_epsg(4326)
 # Web Mercator (tiles, snapped to a grid of 2 cm or more afterwards) may come from a fitted
 # cubic within a millimetre of PROJ; lon/lat (GeoJSON) always comes from PROJ itself.
@@ -190,25 +192,30 @@ def _json_value(value: Any) -> Any:
 class PackageLayers(Mapping[str, LayerIndex]):
     """The package's layers by collection id (``landuse-<pkg>-<date>``, ``zones-<pkg>-<kind>``,
     ``coastline-<pkg>-<date>``), each built on first use (a land-use vintage decodes about a
-    million patches: the first tile of one vintage does not decode the other five, nor the
-    zones). ``on_built``: called after a layer is built (e.g. to settle the heap)."""
+    million patches: the first tile of one vintage waits for that vintage only, not for the
+    other five and the zones). ``warm`` builds the rest on a background thread. ``on_built``:
+    called after a layer is built (e.g. to settle the heap)."""
 
     def __init__(
         self, package_id: str, package: AuditPackage, on_built: Callable[[], None] | None = None
     ) -> None:
         self._id, self._package, self._on_built = package_id, package, on_built
-        self._ids = [
+        ids = [
             *(f"landuse-{package_id}-{day.isoformat()}" for day in package.vintages),
             *(f"zones-{package_id}-{kind}" for kind in package.zones),
             *(f"coastline-{package_id}-{c.vintage.isoformat()}" for c in package.coastline),
         ]
-        self._built: dict[str, LayerIndex] = {}
-        self._lock = threading.Lock()
+        self._locks = {cid: threading.Lock() for cid in ids}  # one per layer: two are built
+        self._built: dict[str, LayerIndex] = {}  # at once without waiting for each other
+        self._warming: threading.Thread | None = None
+        self._guard = threading.Lock()
 
     def __getitem__(self, collection_id: str) -> LayerIndex:
-        if collection_id not in self._ids:
-            raise KeyError(collection_id)
-        with self._lock:
+        lock = self._locks[collection_id]  # KeyError: no such layer
+        layer = self._built.get(collection_id)
+        if layer is not None:
+            return layer
+        with lock:
             if collection_id not in self._built:
                 self._built[collection_id] = _build_layer(self._id, self._package, collection_id)
                 if self._on_built is not None:
@@ -216,18 +223,38 @@ class PackageLayers(Mapping[str, LayerIndex]):
             return self._built[collection_id]
 
     def __contains__(self, collection_id: object) -> bool:
-        return collection_id in self._ids  # without building it
+        return collection_id in self._locks  # without building it
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._locks)
+
+    def __len__(self) -> int:
+        return len(self._locks)
 
     @property
     def built(self) -> list[str]:
         """The collection ids built so far, in the order they were built."""
         return list(self._built)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._ids)
+    def warm(self) -> threading.Thread:
+        """Build every layer not built yet on one background thread (the newest land-use
+        vintage first, then the older ones, zones and coastlines), so that the other layers
+        of a map are ready when it asks for them. Started once; returns the thread."""
+        with self._guard:
+            if self._warming is None:
+                self._warming = threading.Thread(
+                    target=self._build_rest, name=f"layers-{self._id}", daemon=True
+                )
+                self._warming.start()
+            return self._warming
 
-    def __len__(self) -> int:
-        return len(self._ids)
+    def _build_rest(self) -> None:
+        landuse = sorted((c for c in self._locks if c.startswith("landuse-")), reverse=True)
+        for cid in [*landuse, *(c for c in self._locks if c not in landuse)]:
+            try:
+                self[cid]
+            except Exception:  # asked for later, it fails again with its own message
+                _log.warning("图层 %s 预先构建失败，将在请求时重试", cid, exc_info=True)
 
 
 def package_layers(package_id: str, package: AuditPackage) -> dict[str, LayerIndex]:

@@ -278,7 +278,9 @@ class PackageStore:
             except NotFoundError:
                 layers = {}
             if collection_id in layers:
-                return layers[collection_id]
+                layer = layers[collection_id]
+                layers.warm()  # a map asks for the package's other layers next
+                return layer
         raise NotFoundError(f"未找到图层“{collection_id}”。可用图层见 /ogc/collections。")
 
 

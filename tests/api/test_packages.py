@@ -156,23 +156,39 @@ def test_indexed_layers_are_kept_out_of_the_garbage_collectors_scans(tmp_path):
 
 
 def test_layers_are_built_one_by_one_on_first_use(tmp_path) -> None:
+    from api.layers import PackageLayers
+    from gisaudit.layers.package import load_package
+
+    package = load_package(make_package(tmp_path, grid=8))
+    built: list[int] = []
+    layers = PackageLayers("p", package, on_built=lambda: built.append(1))
+    ids = list(layers)
+    landuse = [i for i in ids if i.startswith("landuse-")]
+    zones = [i for i in ids if i.startswith("zones-")]
+    assert len(landuse) >= 2 and zones and layers.built == []
+    first = layers[landuse[0]]  # the first tile of one vintage ...
+    assert layers.built == [landuse[0]] and len(built) == 1  # ... decodes that vintage only
+    assert zones[0] in layers and layers.built == [landuse[0]]  # asking does not build
+    assert layers[landuse[0]] is first and len(built) == 1  # kept
+    assert len(first) == 128 and first.when.isoformat() == landuse[0].split("-", 2)[2]
+    zone = layers[zones[0]]
+    assert len(zone) > 0 and set(zone.frame["zone"]) == {zones[0].split("-", 2)[2]}
+    assert layers.built == [landuse[0], zones[0]]
+    with pytest.raises(KeyError):
+        layers["zones-p-nosuchzone"]
+
+
+def test_the_store_builds_the_other_layers_in_the_background(tmp_path) -> None:
     from api.packages import PackageStore
     from api.settings import Settings
 
     store = PackageStore(Settings(data_dir=tmp_path / "data", secret_key="k" * 40))
     record, _ = store.register_folder(str(make_package(tmp_path, grid=8)), "admin")
     layers = store.layers(record.id)
-    ids = list(layers)
-    landuse = [i for i in ids if i.startswith("landuse-")]
-    zones = [i for i in ids if i.startswith("zones-")]
-    assert len(landuse) >= 2 and zones and layers.built == []
-    first = store.layer(landuse[0])  # the first tile of one vintage ...
-    assert layers.built == [landuse[0]]  # ... decodes that vintage only
-    assert zones[0] in layers and layers.built == [landuse[0]]  # asking does not build
-    assert store.layer(landuse[0]) is first  # kept
-    assert len(first) == 128 and first.when.isoformat() == landuse[0].split("-", 2)[2]
-    zone = store.layer(zones[0])
-    assert len(zone) > 0 and set(zone.frame["zone"]) == {zones[0].split("-", 2)[2]}
-    assert layers.built == [landuse[0], zones[0]]
+    assert layers.built == []
+    newest = max(i for i in layers if i.startswith("landuse-"))
+    assert len(store.layer(newest)) == 128
+    layers.warm().join(timeout=120)  # started by that first request
+    assert sorted(layers.built) == sorted(layers) and layers.built[0] == newest
     with pytest.raises(NotFoundError):
         store.layer(f"zones-{record.id}-nosuchzone")

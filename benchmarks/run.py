@@ -141,6 +141,12 @@ def tenure_vintages(root: Path) -> tuple[str, str]:
     return best[1].isoformat(), best[2].isoformat()
 
 
+def vintage_dates(root: Path) -> list[str]:
+    """The package's land-use vintages (ISO dates), in manifest order."""
+    m = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
+    return [str(v["vintage"]) for v in m["landuse"]]
+
+
 def vintage_file(root: Path, vintage: str) -> Path:
     m = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
     return next(root / v["path"] for v in m["landuse"] if str(v["vintage"]) == vintage)
@@ -242,12 +248,18 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=900.0, help="per method, seconds")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of each gisaudit row (seconds each); the median is reported")
+    ap.add_argument("--vintages", metavar="START,END",
+                    help="the tenure's start and end vintage (default: those of the package's "
+                         "longest tenure), e.g. 2022-12-31,2023-12-31 for one year of change")
     ap.add_argument("--postgis-url", default=os.environ.get("GISAUDIT_BENCH_POSTGIS", DEFAULT_URL))
     opts = ap.parse_args()
 
     built = ensure_package(opts.package, opts.patches)
     root = opts.package.resolve()
-    start, end = tenure_vintages(root)
+    start, end = opts.vintages.split(",") if opts.vintages else tenure_vintages(root)
+    if opts.vintages and not {start, end} <= set(vintage_dates(root)):
+        raise SystemExit(f"--vintages: {start} 或 {end} 不是数据包的现状年份"
+                         f"（有 {'、'.join(vintage_dates(root))}）")
     codes = sorted(opts.subset.split(","))
     work = HERE / "data" / "runs"
     work.mkdir(parents=True, exist_ok=True)

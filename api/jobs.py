@@ -186,6 +186,8 @@ class JobManager:
         try:
             return_free_memory()  # e.g. what validating the package left behind
             package = self.packages.load(job.package_id)
+            # the results' maps ask for the package's layers next: decode them meanwhile
+            self.packages.layers(job.package_id).warm()
             path = self.systems.path(job.indicator_system) if job.indicator_system else None
             system = resolve_system(package, path)
             progress = self._progress(job_id)

@@ -211,6 +211,9 @@ class PackageLayers(Mapping[str, LayerIndex]):
         self._guard = threading.Lock()
 
     def __getitem__(self, collection_id: str) -> LayerIndex:
+        return self._get(collection_id, settle=True)
+
+    def _get(self, collection_id: str, settle: bool) -> LayerIndex:
         lock = self._locks[collection_id]  # KeyError: no such layer
         layer = self._built.get(collection_id)
         if layer is not None:
@@ -218,7 +221,7 @@ class PackageLayers(Mapping[str, LayerIndex]):
         with lock:
             if collection_id not in self._built:
                 self._built[collection_id] = _build_layer(self._id, self._package, collection_id)
-                if self._on_built is not None:
+                if settle and self._on_built is not None:
                     self._on_built()
             return self._built[collection_id]
 
@@ -236,10 +239,16 @@ class PackageLayers(Mapping[str, LayerIndex]):
         """The collection ids built so far, in the order they were built."""
         return list(self._built)
 
+    @property
+    def warming(self) -> threading.Thread | None:
+        """The thread ``warm`` started (None before it was asked to)."""
+        return self._warming
+
     def warm(self) -> threading.Thread:
         """Build every layer not built yet on one background thread (the newest land-use
-        vintage first, then the older ones, zones and coastlines), so that the other layers
-        of a map are ready when it asks for them. Started once; returns the thread."""
+        vintage first, then the older ones, zones and coastlines), so that the layers of a
+        map are ready when it asks for them (``on_built`` is called once, at the end). Started
+        once; returns the thread."""
         with self._guard:
             if self._warming is None:
                 self._warming = threading.Thread(
@@ -252,9 +261,11 @@ class PackageLayers(Mapping[str, LayerIndex]):
         landuse = sorted((c for c in self._locks if c.startswith("landuse-")), reverse=True)
         for cid in [*landuse, *(c for c in self._locks if c not in landuse)]:
             try:
-                self[cid]
+                self._get(cid, settle=False)
             except Exception:  # asked for later, it fails again with its own message
                 _log.warning("图层 %s 预先构建失败，将在请求时重试", cid, exc_info=True)
+        if self._on_built is not None:
+            self._on_built()  # once for all of them
 
 
 def package_layers(package_id: str, package: AuditPackage) -> dict[str, LayerIndex]:

@@ -84,3 +84,11 @@ def test_job_with_printable_report(api):
     assert [x["id"] for x in api.leads("120111", tenure_id="T120111a")] == [
         x["id"] for x in api.leads("120111", tenure_id="T120111a", include_gone="true")
     ]
+
+
+def test_an_evaluation_job_prepares_the_package_layers_for_its_maps(api):
+    layers = api.client.app.state.services.packages.layers(api.package_id)
+    assert layers.warming is not None  # started by the evaluation job, not by a tile
+    layers.warming.join(timeout=120)
+    assert sorted(layers.built) == sorted(layers)
+    assert any(i.startswith("landuse-") for i in layers.built)

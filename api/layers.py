@@ -281,7 +281,7 @@ def _build_layer(package_id: str, package: AuditPackage, collection_id: str) -> 
         return landuse_layer(package_id, package, date.fromisoformat(key))
     if kind == "zones":
         return zone_layer(package_id, package, key)
-    return coastline_layers(package_id, package)[collection_id]
+    return coastline_layer(package_id, package, date.fromisoformat(key))
 
 
 def landuse_layer(package_id: str, package: AuditPackage, day: date) -> LayerIndex:
@@ -334,31 +334,28 @@ def zone_layer(package_id: str, package: AuditPackage, kind: str) -> LayerIndex:
     )
 
 
-def coastline_layers(package_id: str, package: AuditPackage) -> dict[str, LayerIndex]:
-    """The package's coastline vintages as indexed line layers (``coastline-<pkg>-<date>``),
-    with properties ``axlx`` (the AXLX type as given) and ``coast_class`` (natural /
-    artificial / estuary)."""
-    layers: dict[str, LayerIndex] = {}
-    for coast in package.coastline:
-        frame = coast.frame
-        props = gpd.GeoDataFrame(
-            {
-                "axlx": frame["coast_type"].astype(str),
-                "coast_class": frame["coast_class"].astype(str),
-            },
-            geometry=frame.geometry,
-            crs=frame.crs,
-        )
-        day = coast.vintage.isoformat()
-        cid = f"coastline-{package_id}-{day}"
-        layers[cid] = LayerIndex(
-            id=cid,
-            title=f"{package.name} 海岸线 {day}",
-            description=f"数据包“{package.name}”{coast.vintage.year} 年度海岸线（{coast.source}）",
-            frame=props,
-            when=coast.vintage,
-        )
-    return layers
+def coastline_layer(package_id: str, package: AuditPackage, day: date) -> LayerIndex:
+    """One coastline vintage as an indexed line layer (``coastline-<pkg>-<date>``), with
+    properties ``axlx`` (the AXLX type as given) and ``coast_class`` (natural / artificial /
+    estuary)."""
+    coast = next(c for c in package.coastline if c.vintage == day)
+    frame = coast.frame
+    props = gpd.GeoDataFrame(
+        {
+            "axlx": frame["coast_type"].astype(str),
+            "coast_class": frame["coast_class"].astype(str),
+        },
+        geometry=frame.geometry,
+        crs=frame.crs,
+    )
+    iso = coast.vintage.isoformat()
+    return LayerIndex(
+        id=f"coastline-{package_id}-{iso}",
+        title=f"{package.name} 海岸线 {iso}",
+        description=f"数据包“{package.name}”{coast.vintage.year} 年度海岸线（{coast.source}）",
+        frame=props,
+        when=coast.vintage,
+    )
 
 
 _CHANGES: dict[tuple[str, float], LayerIndex] = {}

@@ -129,7 +129,7 @@ def tenure_vintages(root: Path) -> tuple[str, str]:
     from gisaudit.change.vintages import select_vintages
 
     m = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
-    vintages = [date.fromisoformat(str(v["vintage"])) for v in m["landuse"]]
+    vintages = [date.fromisoformat(v) for v in vintage_dates(root)]
     tenures = pd.read_csv(root / m["tenures"], dtype=str)
     best = None
     for row in tenures.itertuples(index=False):
@@ -257,9 +257,10 @@ def main() -> None:
     built = ensure_package(opts.package, opts.patches)
     root = opts.package.resolve()
     start, end = opts.vintages.split(",") if opts.vintages else tenure_vintages(root)
-    if opts.vintages and not {start, end} <= set(vintage_dates(root)):
+    known = vintage_dates(root)
+    if not {start, end} <= set(known):
         raise SystemExit(f"--vintages: {start} 或 {end} 不是数据包的现状年份"
-                         f"（有 {'、'.join(vintage_dates(root))}）")
+                         f"（有 {'、'.join(known)}）")
     codes = sorted(opts.subset.split(","))
     work = HERE / "data" / "runs"
     work.mkdir(parents=True, exist_ok=True)

@@ -95,6 +95,8 @@ class Region:
     district_code: str
     vintage: date
     pieces: list[tuple[int, shapely.Geometry | None]]  # (patch index, piece or None = whole)
+    # what is left of a cut patch, when computed with its piece (a road's); else patch − piece
+    rests: dict[int, shapely.Geometry] = field(default_factory=dict)
 
 
 def _codes_of(sel: Any) -> set[str] | None:
@@ -201,7 +203,16 @@ class Planner:
             return None
         return piece
 
-    def _road(self, sc: dict[str, Any], ok: np.ndarray) -> list[tuple[int, shapely.Geometry]]:
+    def _road(
+        self, sc: dict[str, Any], ok: np.ndarray
+    ) -> tuple[list[tuple[int, shapely.Geometry]], dict[int, shapely.Geometry]]:
+        """A new road strip's pieces of the patches it crosses, and what is left of each.
+
+        The rest is the patch minus the strip (plus the strip's crumbs under 20 m², which stay
+        with the patch), not the patch minus its computed piece: the piece's vertices on the
+        patch's own edges are float-rounded, so subtracting it leaves zero-width spikes along
+        those edges that a real survey's topology check rejects (and that old GEOS predicates,
+        e.g. PostGIS 3.3 on GEOS 3.11, fail on)."""
         minx, miny, maxx, maxy = self.s.boundary.bounds
         length = float(self.rng.uniform(3000, 12000))
         width = float(self.rng.uniform(14, 24))
@@ -210,20 +221,23 @@ class Planner:
         a = self.rng.uniform(0, np.pi)
         line = shapely.LineString([(x0, y0), (x0 + np.cos(a) * length, y0 + np.sin(a) * length)])
         strip = shapely.buffer(line, width / 2, cap_style="flat")
-        pieces = []
+        pieces, rests = [], {}
         for i in self.tree.query(strip, predicate="intersects"):
             if not ok[i] or _is_wetland(self.s.dlbm[i]):
                 continue
-            piece = shapely.intersection(self.s.geom[i], strip)
-            piece = shapely.get_parts(piece)
-            piece = piece[shapely.area(piece) > 20.0]
-            if not len(piece):
+            parts = shapely.get_parts(shapely.intersection(self.s.geom[i], strip))
+            big = shapely.area(parts) > 20.0
+            if not big.any():
                 continue
-            piece = shapely.union_all(piece)
+            piece = shapely.union_all(parts[big])
             if self.s.blocked(piece):
                 continue
+            rest = shapely.difference(self.s.geom[i], strip)
+            if not big.all():
+                rest = shapely.union_all([rest, *parts[~big]])
             pieces.append((int(i), piece))
-        return pieces
+            rests[int(i)] = rest
+        return pieces, rests
 
     # -- planning -------------------------------------------------------------------------------
     def try_place(self, sc: dict[str, Any], planted: bool, tries: int = 60) -> Region | None:
@@ -233,10 +247,10 @@ class Planner:
         if not len(idx):
             return None
         if sc["shape"] == "road":
-            pieces = self._road(sc, ok)
+            pieces, rests = self._road(sc, ok)
             if len(pieces) < 3:
                 return None
-            return self._accept(sc, planted, [(i, g) for i, g in pieces])
+            return self._accept(sc, planted, pieces, rests)
         for i in self.rng.permutation(idx)[:tries]:
             i = int(i)
             if self.s.blocked(self.s.geom[i]) or not self._near_ok(i, sc.get("near")):
@@ -253,7 +267,8 @@ class Planner:
         return None
 
     def _accept(self, sc: dict[str, Any], planted: bool,
-                pieces: list[tuple[int, shapely.Geometry | None]]) -> Region:
+                pieces: list[tuple[int, shapely.Geometry | None]],
+                rests: dict[int, shapely.Geometry] | None = None) -> Region:
         s = self.s
         geoms = [s.geom[i] if g is None else g for i, g in pieces]
         from_area: dict[str, float] = {}
@@ -265,7 +280,7 @@ class Planner:
         first = pieces[0][0]
         region = Region(sc, shapely.union_all(geoms), from_area, to_code, bool(s.pbf[first]),
                         bool(s.redline[first]), bool(sc.get("approved", False)), planted,
-                        s.code, self.vintage, pieces)
+                        s.code, self.vintage, pieces, rests or {})
         for i, _ in pieces:
             s.locked[i] = True
         s.occupy(region.geometry, self.spacing)
@@ -303,7 +318,8 @@ def apply_regions(state: DistrictState, regions: list[Region], year: int) -> Non
         for i, piece in region.pieces:
             drop.add(i)
             if piece is not None:
-                rest = shapely.difference(s.geom[i], piece)
+                rest = region.rests.get(i)
+                rest = shapely.difference(s.geom[i], piece) if rest is None else rest
                 add(rest, s.dlbm[i], float(s.kcxs[i]), s.zldwdm[i], bool(s.pbf[i]),
                     bool(s.redline[i]), False)
         add(region.geometry, region.to_code, kcxs, s.zldwdm[first], region.pbf, region.redline,

@@ -18,6 +18,7 @@ each); the run of median wall time is reported, with the range in the notes.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -150,6 +151,17 @@ def vintage_dates(root: Path) -> list[str]:
 def vintage_file(root: Path, vintage: str) -> Path:
     m = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
     return next(root / v["path"] for v in m["landuse"] if str(v["vintage"]) == vintage)
+
+
+def source_key(root: Path) -> str:
+    """A short key of the package's manifest and land-use files (name, size, mtime): a
+    rebuilt package gets a new subset even where its start vintage has as many patches."""
+    digest = hashlib.sha256()
+    m = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
+    for rel in ["package.yaml", *(item["path"] for item in m["landuse"])]:
+        st = (root / rel).stat()
+        digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:10]
 
 
 def make_subset(root: Path, codes: list[str], target: Path) -> Path:
@@ -296,7 +308,8 @@ def main() -> None:
         rows.append({"label": label, "method": "validate", "scope": scope, **res, "info": {}})
 
     n_all = pyogrio.read_info(vintage_file(root, start))["features"]
-    sub = make_subset(root, codes, HERE / "data" / f"subset-{n_all}-{'-'.join(codes)}")
+    sub = make_subset(root, codes,
+                      HERE / "data" / f"subset-{n_all}-{source_key(root)}-{'-'.join(codes)}")
     n_sub = pyogrio.read_info(vintage_file(sub, start))["features"]
     scope_sub = f"{len(codes)} 区 ({n_sub:,} 图斑/期)"
     scope_all = f"10 区 ({n_all:,} 图斑/期)"

@@ -125,11 +125,16 @@ def ensure_package(path: Path, patches: int) -> dict | None:
     return res
 
 
+def manifest_of(root: Path) -> dict:
+    """The package's parsed ``package.yaml``."""
+    return yaml.safe_load((root / "package.yaml").read_text("utf-8"))
+
+
 def tenure_vintages(root: Path) -> tuple[str, str]:
     """Start and end vintage of the package's longest tenure."""
     from gisaudit.change.vintages import select_vintages
 
-    m = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
+    m = manifest_of(root)
     vintages = [date.fromisoformat(v) for v in vintage_dates(root)]
     tenures = pd.read_csv(root / m["tenures"], dtype=str)
     best = None
@@ -144,12 +149,12 @@ def tenure_vintages(root: Path) -> tuple[str, str]:
 
 def vintage_dates(root: Path) -> list[str]:
     """The package's land-use vintages (ISO dates), in manifest order."""
-    m = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
+    m = manifest_of(root)
     return [str(v["vintage"]) for v in m["landuse"]]
 
 
 def vintage_file(root: Path, vintage: str) -> Path:
-    m = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
+    m = manifest_of(root)
     return next(root / v["path"] for v in m["landuse"] if str(v["vintage"]) == vintage)
 
 
@@ -157,7 +162,7 @@ def source_key(root: Path) -> str:
     """A short key of the package's manifest and land-use files (name, size, mtime): a
     rebuilt package gets a new subset even where its start vintage has as many patches."""
     digest = hashlib.sha256()
-    m = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
+    m = manifest_of(root)
     for rel in ["package.yaml", *(item["path"] for item in m["landuse"])]:
         st = (root / rel).stat()
         digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
@@ -171,7 +176,7 @@ def make_subset(root: Path, codes: list[str], target: Path) -> Path:
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "landuse").mkdir(parents=True)
-    m = yaml.safe_load((root / "package.yaml").read_text("utf-8"))
+    m = manifest_of(root)
     where = " OR ".join(f"ZLDWDM LIKE '{c}%'" for c in codes)
     for item in m["landuse"]:
         frame = pyogrio.read_dataframe(root / item["path"], layer=item.get("layer"),
@@ -249,6 +254,8 @@ def machine() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--package", type=Path, default=HERE / "data" / "package")
+    ap.add_argument("--work", type=Path, default=HERE / "data",
+                    help="where the subsets, each method's results and results.md go")
     ap.add_argument("--patches", type=int, default=1_000_000)
     ap.add_argument("--subset", default="120110,120112", help="districts for the baselines")
     ap.add_argument("--methods", default="geopandas,postgis,raster")
@@ -274,7 +281,8 @@ def main() -> None:
         raise SystemExit(f"--vintages: {start} 或 {end} 不是数据包的现状年份"
                          f"（有 {'、'.join(known)}）")
     codes = sorted(opts.subset.split(","))
-    work = HERE / "data" / "runs"
+    data = opts.work.resolve()
+    work = data / "runs"
     work.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
 
@@ -309,10 +317,11 @@ def main() -> None:
 
     n_all = pyogrio.read_info(vintage_file(root, start))["features"]
     sub = make_subset(root, codes,
-                      HERE / "data" / f"subset-{n_all}-{source_key(root)}-{'-'.join(codes)}")
+                      data / f"subset-{n_all}-{source_key(root)}-{'-'.join(codes)}")
     n_sub = pyogrio.read_info(vintage_file(sub, start))["features"]
     scope_sub = f"{len(codes)} 区 ({n_sub:,} 图斑/期)"
-    scope_all = f"10 区 ({n_all:,} 图斑/期)"
+    n_districts = pyogrio.read_info(root / manifest_of(root)["districts"]["path"])["features"]
+    scope_all = f"{n_districts} 区 ({n_all:,} 图斑/期)"
     # as an auditor would: validate the delivery once, then evaluate. ``--no-validate`` skips
     # only packages the validated-package cache still holds (it keeps the newest three: an
     # evicted one would otherwise be read from its raw layers and timed as such)
@@ -343,11 +352,12 @@ def main() -> None:
                 continue
             extra = (opts.postgis_url,) if method == "postgis" else ()
             run(f"{method}-full", method, root, scope_all, *extra)
-    print_table(rows, ref_sub, ref_all, start, end, built)
+    print_table(rows, ref_sub, ref_all, start, end, built, data / "results.md")
 
 
 def print_table(rows: list[dict], ref_sub: dict, ref_all: dict | None, start: str, end: str,
-                built: dict | None) -> None:
+                built: dict | None, path: Path) -> None:
+    """Print the results table and write it to ``path`` (Markdown)."""
     lines = [f"期初 {start} → 期末 {end}；{machine()}", "",
              "| method | scope | wall s | CPU s | peak RSS MB | peak private MB "
              "| ratio to gisaudit | agreement | notes |",
@@ -396,7 +406,7 @@ def print_table(rows: list[dict], ref_sub: dict, ref_all: dict | None, start: st
         )
     text = "\n".join(lines)
     print(text)
-    (HERE / "data" / "results.md").write_text(text + "\n", "utf-8")
+    path.write_text(text + "\n", "utf-8")
 
 
 if __name__ == "__main__":

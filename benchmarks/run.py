@@ -269,7 +269,8 @@ def main() -> None:
                     help="runs of each gisaudit row (seconds each); the median is reported")
     ap.add_argument("--vintages", metavar="START,END",
                     help="the tenure's start and end vintage (default: those of the package's "
-                         "longest tenure), e.g. 2022-12-31,2023-12-31 for one year of change")
+                         "longest tenure), e.g. 2018-12-31,2020-12-31 (~2 %% changed: the "
+                         "issue's case)")
     ap.add_argument("--postgis-url", default=os.environ.get("GISAUDIT_BENCH_POSTGIS", DEFAULT_URL))
     opts = ap.parse_args()
 

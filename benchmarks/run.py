@@ -34,6 +34,7 @@ import pandas as pd
 import pyogrio
 import yaml
 
+from benchmarks.methods import manifest, vintage_path
 from gisaudit.layers.cache import is_cached
 
 HERE = Path(__file__).resolve().parent
@@ -125,16 +126,11 @@ def ensure_package(path: Path, patches: int) -> dict | None:
     return res
 
 
-def manifest_of(root: Path) -> dict:
-    """The package's parsed ``package.yaml``."""
-    return yaml.safe_load((root / "package.yaml").read_text("utf-8"))
-
-
 def tenure_vintages(root: Path) -> tuple[str, str]:
     """Start and end vintage of the package's longest tenure."""
     from gisaudit.change.vintages import select_vintages
 
-    m = manifest_of(root)
+    m = manifest(root)
     vintages = [date.fromisoformat(v) for v in vintage_dates(root)]
     tenures = pd.read_csv(root / m["tenures"], dtype=str)
     best = None
@@ -149,20 +145,15 @@ def tenure_vintages(root: Path) -> tuple[str, str]:
 
 def vintage_dates(root: Path) -> list[str]:
     """The package's land-use vintages (ISO dates), in manifest order."""
-    m = manifest_of(root)
+    m = manifest(root)
     return [str(v["vintage"]) for v in m["landuse"]]
-
-
-def vintage_file(root: Path, vintage: str) -> Path:
-    m = manifest_of(root)
-    return next(root / v["path"] for v in m["landuse"] if str(v["vintage"]) == vintage)
 
 
 def source_key(root: Path) -> str:
     """A short key of the package's manifest and land-use files (name, size, mtime): a
     rebuilt package gets a new subset even where its start vintage has as many patches."""
     digest = hashlib.sha256()
-    m = manifest_of(root)
+    m = manifest(root)
     for rel in ["package.yaml", *(item["path"] for item in m["landuse"])]:
         st = (root / rel).stat()
         digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
@@ -176,7 +167,7 @@ def make_subset(root: Path, codes: list[str], target: Path) -> Path:
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "landuse").mkdir(parents=True)
-    m = manifest_of(root)
+    m = manifest(root)
     where = " OR ".join(f"ZLDWDM LIKE '{c}%'" for c in codes)
     for item in m["landuse"]:
         frame = pyogrio.read_dataframe(root / item["path"], layer=item.get("layer"),
@@ -316,12 +307,12 @@ def main() -> None:
                       opts.timeout * 4)
         rows.append({"label": label, "method": "validate", "scope": scope, **res, "info": {}})
 
-    n_all = pyogrio.read_info(vintage_file(root, start))["features"]
+    n_all = pyogrio.read_info(vintage_path(root, start))["features"]
     sub = make_subset(root, codes,
                       data / f"subset-{n_all}-{source_key(root)}-{'-'.join(codes)}")
-    n_sub = pyogrio.read_info(vintage_file(sub, start))["features"]
+    n_sub = pyogrio.read_info(vintage_path(sub, start))["features"]
     scope_sub = f"{len(codes)} 区 ({n_sub:,} 图斑/期)"
-    n_districts = pyogrio.read_info(root / manifest_of(root)["districts"]["path"])["features"]
+    n_districts = pyogrio.read_info(root / manifest(root)["districts"]["path"])["features"]
     scope_all = f"{n_districts} 区 ({n_all:,} 图斑/期)"
     # as an auditor would: validate the delivery once, then evaluate. ``--no-validate`` skips
     # only packages the validated-package cache still holds (it keeps the newest three: an
